@@ -1,0 +1,143 @@
+package caddymodule
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/rcchat/caddy-whmcs-auth/edge"
+	"github.com/rcchat/caddy-whmcs-auth/gate"
+	"github.com/rcchat/caddy-whmcs-auth/lockout"
+	"github.com/rcchat/caddy-whmcs-auth/session"
+	"github.com/rcchat/caddy-whmcs-auth/tokens"
+	"github.com/rcchat/caddy-whmcs-auth/whmcsauth"
+)
+
+// failureFloor is the least time a refused login takes.
+const failureFloor = 250 * time.Millisecond
+
+// build opens the state file and wires the domain packages.
+func (h *Handler) build(ctx caddy.Context) error {
+	rt := h.runtime
+	if h.APIIdentifier == "" || h.APISecret == "" {
+		return fmt.Errorf("whmcs_auth: api_identifier/api_secret: both are required (or WHMCS_API_IDENTIFIER and WHMCS_API_SECRET)")
+	}
+	api, err := whmcsauth.NewClient(whmcsauth.Config{
+		URL:        h.APIURL,
+		Identifier: h.APIIdentifier,
+		Secret:     whmcsauth.Secret(h.APISecret),
+		AccessKey:  whmcsauth.Secret(h.APIAccessKey),
+	})
+	if err != nil {
+		return fmt.Errorf("whmcs_auth: api_url: %v", err)
+	}
+	public, err := gate.NewPublicPaths(h.Public)
+	if err != nil {
+		return fmt.Errorf("whmcs_auth: public: %v", err)
+	}
+
+	sf, key, err := openStateFile(h.State)
+	if err != nil {
+		return fmt.Errorf("whmcs_auth: state: %v", err)
+	}
+	rt.state, rt.stateKey = sf, key
+
+	bg, cancel := context.WithCancel(ctx)
+	rt.cancel = cancel
+
+	sessions := session.NewManager(sf, time.Duration(h.SessionTTL))
+	provider, err := tokens.New(bg, tokens.Config{
+		Store:       sf,
+		Sessions:    sessions,
+		Clients:     h.tokenClients(),
+		Issuer:      h.Issuer,
+		RefreshTTL:  time.Duration(h.SessionTTL),
+		KeyRotation: time.Duration(h.KeyRotation),
+		Logger:      rt.logger.Named("tokens"),
+	})
+	if err != nil {
+		return fmt.Errorf("whmcs_auth: signing keys: %v", err)
+	}
+
+	m := sharedMetrics()
+	if err := registerMetrics(ctx, m); err != nil {
+		return fmt.Errorf("whmcs_auth: metrics: %v", err)
+	}
+
+	loginPath := h.LoginPath
+	if isOff(loginPath) {
+		loginPath = ""
+	}
+	rt.edge = edge.New(edge.Config{
+		Store:           sf,
+		Login:           &whmcsauth.PasswordLogin{API: api, Plans: h.plans()},
+		Provisioner:     &whmcsauth.Provisioner{Store: sf},
+		Sessions:        sessions,
+		Lockout:         lockout.NewGuard(sf, h.lockoutPolicy()),
+		Tokens:          provider,
+		Public:          public,
+		LoginPath:       loginPath,
+		SSOUpstreamPath: h.SSOUpstreamPath,
+		ClientAreaURL:   h.ClientAreaURL,
+		OnIdentity:      publishIdentity,
+		ClientIP:        clientIP,
+		FailureFloor:    failureFloor,
+		Logger:          rt.logger,
+		Metrics:         m.edge,
+	})
+
+	go provider.Run(bg)
+	go h.runBackground(bg, sf, sessions)
+	return nil
+}
+
+// runBackground runs the periodic maintenance of the state file. Only one
+// config instance per file does it at a time.
+func (h *Handler) runBackground(ctx context.Context, sf *stateFile, sessions *session.Manager) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !sf.background.TryLock() {
+			continue
+		}
+		if n, err := sessions.Sweep(ctx); err != nil {
+			h.runtime.logger.Error("sweeping expired sessions", zap.Error(err))
+		} else if n > 0 {
+			h.runtime.logger.Debug("expired sessions removed", zap.Int("count", n))
+		}
+		sf.background.Unlock()
+	}
+}
+
+func (h *Handler) plans() whmcsauth.Plans {
+	p := make(whmcsauth.Plans, len(h.Plans))
+	for _, m := range h.Plans {
+		p[m.ProductID] = m.Name
+	}
+	return p
+}
+
+func (h *Handler) tokenClients() []tokens.Client {
+	out := make([]tokens.Client, 0, len(h.Clients))
+	for _, c := range h.Clients {
+		out = append(out, tokens.Client{ID: c.ID, Secret: c.Secret, RedirectURIs: c.RedirectURIs})
+	}
+	return out
+}
+
+func (h *Handler) lockoutPolicy() lockout.Policy {
+	l := h.Lockout
+	if l == nil {
+		return lockout.DefaultPolicy
+	}
+	return lockout.Policy{MaxFailures: l.MaxFailures, IPMaxFailures: l.IPMaxFailures,
+		Window: time.Duration(l.Window), Ban: time.Duration(l.Ban)}
+}

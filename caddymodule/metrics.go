@@ -1,0 +1,52 @@
+package caddymodule
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rcchat/caddy-whmcs-auth/edge"
+)
+
+// metrics are created once per process: each config load hands out a new
+// registry, and re-registering the same collectors on it keeps counters
+// counting across reloads instead of restarting at zero.
+type metrics struct {
+	edge *edge.Metrics
+}
+
+var (
+	metricsOnce sync.Once
+	theMetrics  *metrics
+)
+
+func sharedMetrics() *metrics {
+	metricsOnce.Do(func() {
+		theMetrics = &metrics{edge: edge.NewMetrics()}
+	})
+	return theMetrics
+}
+
+func (m *metrics) collectors() []prometheus.Collector {
+	return m.edge.Collectors()
+}
+
+// registerMetrics adds the collectors to this config's registry; two
+// handlers in one config share them, hence the tolerated duplicates.
+func registerMetrics(ctx caddy.Context, m *metrics) error {
+	reg := ctx.GetMetricsRegistry()
+	if reg == nil {
+		return nil
+	}
+	for _, c := range m.collectors() {
+		if err := reg.Register(c); err != nil {
+			var dup prometheus.AlreadyRegisteredError
+			if !errors.As(err, &dup) {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,151 @@
+package edge
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/rcchat/caddy-whmcs-auth/session"
+	"github.com/rcchat/caddy-whmcs-auth/store"
+	"github.com/rcchat/caddy-whmcs-auth/whmcsauth"
+)
+
+// interceptLogin serves RC-CHAT's SPA login (SPEC 5.3). WHMCS credentials
+// are turned into a sidecar session and forwarded to RC-CHAT's SSO endpoint;
+// anything else is RC-CHAT's own login, whose successful answer vouches for
+// a session bound to the company RC-CHAT names.
+func (e *Edge) interceptLogin(w http.ResponseWriter, r *http.Request, next Next) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "body_too_large"})
+			return nil
+		}
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
+		return nil
+	}
+	// next (the reverse proxy) must see the body intact.
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+
+	var creds struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if json.Unmarshal(body, &creds) != nil || creds.Email == "" || creds.Password == "" {
+		return next(w, r)
+	}
+
+	a := e.tryLogin(r, creds.Email, creds.Password, false)
+	switch a.status {
+	case http.StatusOK:
+		return e.forwardWHMCSLogin(w, r, a, next)
+	case http.StatusPaymentRequired, http.StatusTooManyRequests:
+		if a.retryAfter > 0 {
+			w.Header().Set("Retry-After", retryAfterSeconds(a.retryAfter))
+		}
+		writeJSON(w, a.status, map[string]string{"error": a.errCode})
+		return nil
+	default:
+		// Not a WHMCS login (or WHMCS is down): RC-CHAT decides.
+		return e.passRCChatLogin(w, r, creds.Email, next)
+	}
+}
+
+// forwardWHMCSLogin sends the signed-in request to RC-CHAT's SSO endpoint,
+// which answers with RC-CHAT's own token, passed back unchanged.
+func (e *Edge) forwardWHMCSLogin(w http.ResponseWriter, r *http.Request, a attempt, next Next) error {
+	r.URL.Path = e.cfg.SSOUpstreamPath
+	r.URL.RawPath = ""
+	r.RequestURI = r.URL.RequestURI()
+	id := e.identity(r, a.session, a.prov.Company)
+	id.SetHeaders(r.Header)
+	if e.cfg.OnIdentity != nil {
+		e.cfg.OnIdentity(r, id)
+	}
+	setCookie(w, session.CookieName, a.cookie, a.session.ExpiresAt)
+	rec := newCapture(w)
+	if err := next(rec, r); err != nil {
+		return err
+	}
+	if answer, ok := rec.loginAnswer(); ok && answer.User.CompanyID.Int64() > 0 {
+		e.noteRCChatCompany(r, a.prov.Company, answer.User.CompanyID.Int64())
+	}
+	return rec.flush()
+}
+
+// passRCChatLogin lets RC-CHAT judge the credentials and, when it accepts
+// them, opens a vouched session from its answer.
+func (e *Edge) passRCChatLogin(w http.ResponseWriter, r *http.Request, email string, next Next) error {
+	rec := newCapture(w)
+	if err := next(rec, r); err != nil {
+		return err
+	}
+	answer, ok := rec.loginAnswer()
+	if rec.status < 200 || rec.status > 299 {
+		e.countFailure(r.Context(), whmcsauth.NormalizeEmail(email), e.clientIP(r))
+		return rec.flush()
+	}
+	if !ok || answer.User.CompanyID.Int64() <= 0 {
+		e.log.Warn("RC-CHAT accepted a login but its answer names no company; no sidecar session opened")
+		return rec.flush()
+	}
+	cookie, s, err := e.openVouched(r, answer)
+	if err != nil {
+		e.log.Error("opening a vouched session", zap.Error(err))
+		return rec.flush()
+	}
+	setCookie(rec, session.CookieName, cookie, s.ExpiresAt)
+	e.log.Info("vouched session opened", zap.String("email", s.Email), zap.Int64("rcchat_company_id", answer.User.CompanyID.Int64()))
+	return rec.flush()
+}
+
+// openVouched binds a session to the company with RC-CHAT's company id,
+// recording that company on first sight (platform staff, or companies made
+// in RC-CHAT itself), so that suspending a company blocks its agents too.
+func (e *Edge) openVouched(r *http.Request, answer rcchatLogin) (string, store.Session, error) {
+	ctx := r.Context()
+	var company store.Company
+	err := e.cfg.Store.Update(ctx, func(tx store.Tx) error {
+		c, err := tx.CompanyByRCChatID(answer.User.CompanyID.Int64())
+		if errors.Is(err, store.ErrNotFound) {
+			now := time.Now()
+			c = store.Company{RCChatCompanyID: answer.User.CompanyID.Int64(), Name: answer.companyName(),
+				Status: store.StatusActive, StatusReason: "seen in an RC-CHAT login", CreatedAt: now, UpdatedAt: now}
+			err = tx.PutCompany(&c)
+		}
+		company = c
+		return err
+	})
+	if err != nil {
+		return "", store.Session{}, err
+	}
+	u := store.User{ID: answer.User.ID.Int64(), CompanyID: company.ID, Email: whmcsauth.NormalizeEmail(answer.User.Email),
+		Name: answer.User.Name, Role: answer.User.Profile}
+	return e.cfg.Sessions.Open(ctx, u, company, session.Options{Vouched: true, Super: answer.User.Super, ClientIP: e.clientIP(r)})
+}
+
+// noteRCChatCompany remembers which RC-CHAT company a WHMCS client owns.
+func (e *Edge) noteRCChatCompany(r *http.Request, c store.Company, rcchatID int64) {
+	if c.RCChatCompanyID == rcchatID {
+		return
+	}
+	err := e.cfg.Store.Update(r.Context(), func(tx store.Tx) error {
+		cur, err := tx.Company(c.ID)
+		if err != nil {
+			return err
+		}
+		cur.RCChatCompanyID = rcchatID
+		cur.UpdatedAt = time.Now()
+		return tx.PutCompany(&cur)
+	})
+	if err != nil {
+		e.log.Error("recording the RC-CHAT company id", zap.Int64("company_id", c.ID), zap.Int64("rcchat_company_id", rcchatID), zap.Error(err))
+	}
+}

@@ -1,0 +1,169 @@
+package edge
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/rcchat/caddy-whmcs-auth/gate"
+	"github.com/rcchat/caddy-whmcs-auth/loginpage"
+	"github.com/rcchat/caddy-whmcs-auth/session"
+	"github.com/rcchat/caddy-whmcs-auth/store"
+	"github.com/rcchat/caddy-whmcs-auth/tokens"
+)
+
+// principal is who a request is made by, as far as the sidecar knows.
+type principal struct {
+	session store.Session
+	company store.Company
+	// cookie is the session cookie value; empty for bearer tokens.
+	cookie string
+}
+
+// proxy lets an authenticated request of an active company through to
+// RC-CHAT with the identity headers; every other request is refused.
+func (e *Edge) proxy(w http.ResponseWriter, r *http.Request, clean string, next Next) error {
+	p, err := e.authenticate(r)
+	switch {
+	case errors.Is(err, tokens.ErrCompanySuspended):
+		return e.refuseSuspended(w, r, clean, store.Company{})
+	case errors.Is(err, tokens.ErrCompanyCancelled):
+		return e.refuseCancelled(w, r, clean)
+	case err != nil:
+		return e.refuseUnauthenticated(w, r, clean)
+	}
+
+	c := p.company
+	if c.Status == store.StatusCancelled || p.session.AuthTime.Before(c.CancelledAt) {
+		if p.cookie != "" {
+			if err := e.cfg.Sessions.Revoke(r.Context(), p.cookie); err != nil {
+				e.log.Error("revoking the session of a cancelled company", zap.Error(err))
+			}
+			clearCookie(w, session.CookieName)
+		}
+		return e.refuseCancelled(w, r, clean)
+	}
+	if c.Status != store.StatusActive {
+		return e.refuseSuspended(w, r, clean, c)
+	}
+	if isImpersonation(r, clean) && !(p.session.Vouched && p.session.Super) {
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "impersonation_forbidden"})
+		return nil
+	}
+	if r.Method == http.MethodDelete && clean == "/backend/auth/logout" && p.cookie != "" {
+		// RC-CHAT's own logout ends the sidecar session too, or the next
+		// page load would sign the user straight back in.
+		if err := e.cfg.Sessions.Revoke(r.Context(), p.cookie); err != nil {
+			e.log.Error("revoking session on RC-CHAT logout", zap.Error(err))
+		}
+		clearCookie(w, session.CookieName)
+	}
+
+	id := e.identity(r, p.session, c)
+	id.SetHeaders(r.Header)
+	if e.cfg.OnIdentity != nil {
+		e.cfg.OnIdentity(r, id)
+	}
+	return next(w, r)
+}
+
+// authenticate finds the session cookie or a sidecar access token. Any other
+// Authorization value is RC-CHAT's own business and is left untouched.
+func (e *Edge) authenticate(r *http.Request) (principal, error) {
+	if c, err := r.Cookie(session.CookieName); err == nil {
+		s, co, err := e.cfg.Sessions.Resolve(r.Context(), c.Value)
+		if err == nil {
+			return principal{session: s, company: co, cookie: c.Value}, nil
+		}
+		if !errors.Is(err, session.ErrNoSession) {
+			e.log.Error("resolving a session", zap.Error(err))
+		}
+	}
+	if raw, ok := bearer(r); ok && e.cfg.Tokens != nil && looksLikeJWT(raw) {
+		s, co, err := e.cfg.Tokens.VerifyAccessToken(r.Context(), r, raw)
+		if err == nil {
+			return principal{session: s, company: co}, nil
+		}
+		if errors.Is(err, tokens.ErrCompanySuspended) || errors.Is(err, tokens.ErrCompanyCancelled) {
+			return principal{}, err
+		}
+	}
+	return principal{}, session.ErrNoSession
+}
+
+func (e *Edge) identity(r *http.Request, s store.Session, c store.Company) gate.Identity {
+	id := gate.Identity{
+		UserID:         strconv.FormatInt(s.UserID, 10),
+		Email:          s.Email,
+		Role:           s.Role,
+		CompanyID:      c.ID,
+		CompanyName:    c.Name,
+		CompanyStatus:  string(c.Status),
+		Plan:           c.Plan,
+		WHMCSClientID:  c.WHMCSClientID,
+		WHMCSServiceID: c.WHMCSServiceID,
+		DueDate:        c.DueDate,
+	}
+	if e.cfg.Tokens != nil {
+		a, err := e.cfg.Tokens.Assertion(r.Context(), e.cfg.Tokens.IssuerFor(r), s, c)
+		if err != nil {
+			e.log.Error("signing the identity assertion", zap.Error(err))
+		}
+		id.Assertion = a
+	}
+	return id
+}
+
+func (e *Edge) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, clean string) error {
+	if gate.IsNavigation(r, clean) {
+		rd := gate.SafeRedirect(r.URL.RequestURI())
+		http.Redirect(w, r, loginURL(rd), http.StatusFound)
+		return nil
+	}
+	w.Header().Set("WWW-Authenticate", "Bearer")
+	writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated"})
+	return nil
+}
+
+func (e *Edge) refuseSuspended(w http.ResponseWriter, r *http.Request, clean string, c store.Company) error {
+	if gate.IsNavigation(r, clean) {
+		return loginpage.RenderBlocked(w, http.StatusPaymentRequired, loginpage.Blocked{
+			Lang:          loginpage.LangFor(r.Header.Get("Accept-Language")),
+			Reason:        "company_suspended",
+			CompanyName:   c.Name,
+			ClientAreaURL: e.cfg.ClientAreaURL,
+		})
+	}
+	writeJSON(w, http.StatusPaymentRequired, map[string]string{"error": "ERR_SUBSCRIPTION_EXPIRED", "reason": "company_suspended"})
+	return nil
+}
+
+func (e *Edge) refuseCancelled(w http.ResponseWriter, r *http.Request, clean string) error {
+	if gate.IsNavigation(r, clean) {
+		return loginpage.RenderBlocked(w, http.StatusForbidden, loginpage.Blocked{
+			Lang:          loginpage.LangFor(r.Header.Get("Accept-Language")),
+			Reason:        "company_cancelled",
+			ClientAreaURL: e.cfg.ClientAreaURL,
+		})
+	}
+	writeJSON(w, http.StatusForbidden, map[string]string{"error": "company_cancelled"})
+	return nil
+}
+
+func isImpersonation(r *http.Request, clean string) bool {
+	return r.Method == http.MethodGet && strings.HasPrefix(clean, "/backend/auth/impersonate/")
+}
+
+func bearer(r *http.Request) (string, bool) {
+	v := r.Header.Get("Authorization")
+	if len(v) < 7 || !strings.EqualFold(v[:7], "bearer ") {
+		return "", false
+	}
+	return strings.TrimSpace(v[7:]), true
+}
+
+// looksLikeJWT avoids verifying opaque tokens that cannot be ours.
+func looksLikeJWT(s string) bool { return strings.Count(s, ".") == 2 }

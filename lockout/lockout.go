@@ -1,0 +1,114 @@
+// Package lockout refuses logins after too many failures, per e-mail and per
+// client IP. Counters live in the store so that a restart does not hand an
+// attacker a fresh budget.
+package lockout
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/rcchat/caddy-whmcs-auth/store"
+)
+
+// Policy is "MaxFailures of one e-mail, or IPMaxFailures from one IP, within
+// Window → refused for Ban".
+type Policy struct {
+	MaxFailures   int
+	IPMaxFailures int
+	Window        time.Duration
+	Ban           time.Duration
+}
+
+// DefaultPolicy is `lockout 5 10m 15m` with IP_MAX = 4 × MAX.
+var DefaultPolicy = Policy{MaxFailures: 5, IPMaxFailures: 20, Window: 10 * time.Minute, Ban: 15 * time.Minute}
+
+// Guard applies a Policy.
+type Guard struct {
+	store  store.Store
+	policy Policy
+	now    func() time.Time
+}
+
+// NewGuard returns a Guard over st.
+func NewGuard(st store.Store, p Policy) *Guard {
+	if p.IPMaxFailures <= 0 {
+		p.IPMaxFailures = 4 * p.MaxFailures
+	}
+	return &Guard{store: st, policy: p, now: time.Now}
+}
+
+func emailKey(email string) string { return "email:" + strings.ToLower(strings.TrimSpace(email)) }
+func ipKey(ip string) string       { return "ip:" + ip }
+
+// Check returns how long the e-mail or the IP is still refused; zero means
+// the attempt may go ahead.
+func (g *Guard) Check(ctx context.Context, email, ip string) (time.Duration, error) {
+	now := g.now()
+	var wait time.Duration
+	err := g.store.View(ctx, func(tx store.Tx) error {
+		for _, key := range keys(email, ip) {
+			l, err := tx.Lockout(key)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if d := l.BannedUntil.Sub(now); d > wait {
+				wait = d
+			}
+		}
+		return nil
+	})
+	return wait, err
+}
+
+// Fail counts one failed attempt against the e-mail and the IP.
+func (g *Guard) Fail(ctx context.Context, email, ip string) error {
+	now := g.now()
+	return g.store.Update(ctx, func(tx store.Tx) error {
+		if err := g.count(tx, emailKey(email), g.policy.MaxFailures, now); err != nil {
+			return err
+		}
+		if ip == "" {
+			return nil
+		}
+		return g.count(tx, ipKey(ip), g.policy.IPMaxFailures, now)
+	})
+}
+
+// Succeed clears the e-mail's counter; the IP's counter is kept, so one
+// valid account does not launder an IP that is guessing others.
+func (g *Guard) Succeed(ctx context.Context, email string) error {
+	return g.store.Update(ctx, func(tx store.Tx) error {
+		err := tx.DeleteLockout(emailKey(email))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+}
+
+func (g *Guard) count(tx store.Tx, key string, limit int, now time.Time) error {
+	l, err := tx.Lockout(key)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && now.Sub(l.WindowStart) > g.policy.Window && now.After(l.BannedUntil)) {
+		l, err = store.Lockout{Key: key, WindowStart: now}, nil
+	}
+	if err != nil {
+		return err
+	}
+	l.Failures++
+	if l.Failures >= limit {
+		l.BannedUntil = now.Add(g.policy.Ban)
+	}
+	return tx.PutLockout(&l)
+}
+
+func keys(email, ip string) []string {
+	if ip == "" {
+		return []string{emailKey(email)}
+	}
+	return []string{emailKey(email), ipKey(ip)}
+}

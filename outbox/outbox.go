@@ -1,0 +1,288 @@
+// Package outbox performs work that must reach WHMCS, durably.
+//
+// A job is written in the same transaction as the change that calls for it,
+// so an acknowledged request never loses its follow-up work. A worker runs
+// due jobs; each job is split into named steps whose results are saved as
+// they succeed, so a retry after a failure, a crash or a restart resumes
+// after the last step done and never repeats it. Errors are retried with
+// exponential backoff and jitter, except Permanent ones (WHMCS rejecting the
+// API credentials, for instance), which park the job as failed for an
+// operator rather than hammering WHMCS into an IP ban.
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/rcchat/caddy-whmcs-auth/store"
+)
+
+// Handler performs one job. It calls Outbox.Step for each side effect.
+type Handler func(ctx context.Context, job *store.Job) error
+
+// Lease is held while a worker runs jobs, so that only one worker per state
+// file is active (sync.Mutex satisfies it).
+type Lease interface {
+	TryLock() bool
+	Unlock()
+}
+
+// Outbox runs jobs.
+type Outbox struct {
+	store    store.Store
+	log      *zap.Logger
+	handlers map[string]Handler
+	wake     chan struct{}
+	now      func() time.Time
+
+	// MinBackoff and MaxBackoff bound the wait between attempts.
+	MinBackoff, MaxBackoff time.Duration
+	// Poll is how often the worker looks for due jobs without a Notify.
+	Poll time.Duration
+
+	mu sync.Mutex
+}
+
+// New returns an Outbox over st.
+func New(st store.Store, log *zap.Logger) *Outbox {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Outbox{store: st, log: log, handlers: map[string]Handler{}, wake: make(chan struct{}, 1),
+		now: time.Now, MinBackoff: 2 * time.Second, MaxBackoff: 10 * time.Minute, Poll: time.Second}
+}
+
+// Register sets the handler of a job kind. Call it before Run.
+func (o *Outbox) Register(kind string, h Handler) { o.handlers[kind] = h }
+
+// Enqueue adds a job inside the caller's transaction; it becomes durable
+// with the rest of that transaction. Call Notify after the commit.
+func Enqueue(tx store.Tx, kind, key string, payload any, now time.Time) (store.Job, error) {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return store.Job{}, fmt.Errorf("outbox: encoding %s payload: %w", kind, err)
+	}
+	j := store.Job{Kind: kind, Key: key, Payload: b, State: store.JobPending, CreatedAt: now, NextAttempt: now}
+	if err := tx.PutJob(&j); err != nil {
+		return store.Job{}, err
+	}
+	return j, nil
+}
+
+// Notify wakes the worker so a new job runs without waiting for the poll.
+func (o *Outbox) Notify() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run works until ctx ends. With a lease, it runs jobs only while holding it.
+func (o *Outbox) Run(ctx context.Context, lease Lease) {
+	t := time.NewTicker(o.Poll)
+	defer t.Stop()
+	for {
+		if lease == nil || lease.TryLock() {
+			o.RunDue(ctx)
+			if lease != nil {
+				lease.Unlock()
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-o.wake:
+		}
+	}
+}
+
+// RunDue runs every job that is due now, one at a time, and returns how
+// many it attempted.
+func (o *Outbox) RunDue(ctx context.Context) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for ctx.Err() == nil {
+		var due []store.Job
+		err := o.store.View(ctx, func(tx store.Tx) error {
+			var err error
+			due, err = tx.DueJobs(o.now(), 50)
+			return err
+		})
+		if err != nil {
+			o.log.Error("outbox: listing due jobs", zap.Error(err))
+			return n
+		}
+		if len(due) == 0 {
+			return n
+		}
+		for i := range due {
+			o.runOne(ctx, &due[i])
+			n++
+		}
+	}
+	return n
+}
+
+func (o *Outbox) runOne(ctx context.Context, j *store.Job) {
+	h, ok := o.handlers[j.Kind]
+	var err error
+	if !ok {
+		err = Permanent(fmt.Errorf("no handler for job kind %q", j.Kind))
+	} else {
+		err = h(ctx, j)
+	}
+	if ctx.Err() != nil && err != nil {
+		return // shutting down: the job stays due and runs after restart
+	}
+	err = o.finish(ctx, j, err)
+	if err != nil {
+		o.log.Error("outbox: recording a job result", zap.Int64("job", j.ID), zap.Error(err))
+	}
+}
+
+// finish deletes a done job or schedules its retry.
+func (o *Outbox) finish(ctx context.Context, j *store.Job, runErr error) error {
+	return o.store.Update(ctx, func(tx store.Tx) error {
+		cur, err := tx.Job(j.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if runErr == nil {
+			o.log.Info("outbox: job done", zap.String("kind", cur.Kind), zap.Int64("job", cur.ID), zap.Int("attempts", cur.Attempts+1))
+			return tx.DeleteJob(cur.ID)
+		}
+		cur.Attempts++
+		cur.LastError = runErr.Error()
+		if IsPermanent(runErr) {
+			cur.State = store.JobFailed
+			o.log.Error("outbox: job parked as failed; it needs an operator", zap.String("kind", cur.Kind),
+				zap.Int64("job", cur.ID), zap.String("error", cur.LastError))
+		} else {
+			cur.NextAttempt = o.now().Add(o.backoff(cur.Attempts))
+			o.log.Warn("outbox: job failed, will retry", zap.String("kind", cur.Kind), zap.Int64("job", cur.ID),
+				zap.Int("attempts", cur.Attempts), zap.Time("next_attempt", cur.NextAttempt), zap.String("error", cur.LastError))
+		}
+		return tx.PutJob(&cur)
+	})
+}
+
+// backoff doubles from MinBackoff up to MaxBackoff, with "full jitter" in
+// the upper half so that many jobs failing together do not retry together.
+func (o *Outbox) backoff(attempts int) time.Duration {
+	d := o.MinBackoff
+	for i := 1; i < attempts && d < o.MaxBackoff; i++ {
+		d *= 2
+	}
+	if d > o.MaxBackoff {
+		d = o.MaxBackoff
+	}
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(half)+1))
+}
+
+// Step runs fn once for the job: when the step already succeeded in an
+// earlier attempt, its saved result is returned without running fn again.
+// The result is saved before Step returns, so a crash after it never
+// repeats the step.
+func (o *Outbox) Step(ctx context.Context, j *store.Job, name string, fn func() (string, error)) (string, error) {
+	if v, ok := j.Steps[name]; ok {
+		return v, nil
+	}
+	v, err := fn()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	err = o.store.Update(ctx, func(tx store.Tx) error {
+		cur, err := tx.Job(j.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Steps == nil {
+			cur.Steps = map[string]string{}
+		}
+		cur.Steps[name] = v
+		return tx.PutJob(&cur)
+	})
+	if err != nil {
+		return "", fmt.Errorf("outbox: saving step %s of job %d: %w", name, j.ID, err)
+	}
+	if j.Steps == nil {
+		j.Steps = map[string]string{}
+	}
+	j.Steps[name] = v
+	return v, nil
+}
+
+// Depth summarises the queue for health checks and metrics.
+type Depth struct {
+	Pending int       `json:"pending"`
+	Failed  int       `json:"failed"`
+	Oldest  time.Time `json:"oldest,omitempty"`
+}
+
+// Depth counts the jobs that are not done.
+func (o *Outbox) Depth(ctx context.Context) (Depth, error) {
+	var d Depth
+	err := o.store.View(ctx, func(tx store.Tx) error {
+		jobs, err := tx.Jobs(100_000)
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			if j.State == store.JobFailed {
+				d.Failed++
+			} else {
+				d.Pending++
+			}
+			if d.Oldest.IsZero() || j.CreatedAt.Before(d.Oldest) {
+				d.Oldest = j.CreatedAt
+			}
+		}
+		return nil
+	})
+	return d, err
+}
+
+// Retry puts a failed job back in the queue (an operator's action).
+func (o *Outbox) Retry(ctx context.Context, id int64) error {
+	return o.store.Update(ctx, func(tx store.Tx) error {
+		j, err := tx.Job(id)
+		if err != nil {
+			return err
+		}
+		j.State = store.JobPending
+		j.NextAttempt = o.now()
+		return tx.PutJob(&j)
+	})
+}
+
+type permanentError struct{ err error }
+
+func (p permanentError) Error() string { return p.err.Error() }
+func (p permanentError) Unwrap() error { return p.err }
+
+// Permanent marks an error that retrying cannot fix.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
+
+// IsPermanent reports whether err was marked with Permanent.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
+}
