@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -11,8 +12,11 @@ import (
 	"github.com/rcchat/caddy-whmcs-auth/edge"
 	"github.com/rcchat/caddy-whmcs-auth/gate"
 	"github.com/rcchat/caddy-whmcs-auth/lockout"
+	"github.com/rcchat/caddy-whmcs-auth/outbox"
 	"github.com/rcchat/caddy-whmcs-auth/session"
+	"github.com/rcchat/caddy-whmcs-auth/tickets"
 	"github.com/rcchat/caddy-whmcs-auth/tokens"
+	"github.com/rcchat/caddy-whmcs-auth/webhooks"
 	"github.com/rcchat/caddy-whmcs-auth/whmcsauth"
 )
 
@@ -25,11 +29,13 @@ func (h *Handler) build(ctx caddy.Context) error {
 	if h.APIIdentifier == "" || h.APISecret == "" {
 		return fmt.Errorf("whmcs_auth: api_identifier/api_secret: both are required (or WHMCS_API_IDENTIFIER and WHMCS_API_SECRET)")
 	}
+	reach := newReachability()
 	api, err := whmcsauth.NewClient(whmcsauth.Config{
 		URL:        h.APIURL,
 		Identifier: h.APIIdentifier,
 		Secret:     whmcsauth.Secret(h.APISecret),
 		AccessKey:  whmcsauth.Secret(h.APIAccessKey),
+		HTTPClient: &http.Client{Transport: reach},
 	})
 	if err != nil {
 		return fmt.Errorf("whmcs_auth: api_url: %v", err)
@@ -67,14 +73,49 @@ func (h *Handler) build(ctx caddy.Context) error {
 		return fmt.Errorf("whmcs_auth: metrics: %v", err)
 	}
 
+	plans := h.plans()
+	provisioner := &whmcsauth.Provisioner{Store: sf}
+	jobs := outbox.New(sf, rt.logger.Named("outbox"))
+	receiver, err := webhooks.New(webhooks.Config{
+		Store:       sf,
+		WHMCS:       api,
+		Plans:       plans,
+		Provisioner: provisioner,
+		Outbox:      jobs,
+		Secret:      h.WebhookSecret,
+		LegacyToken: h.WebhookToken,
+		Logger:      rt.logger.Named("webhooks"),
+		Metrics:     m.webhooks,
+	})
+	if err != nil {
+		return fmt.Errorf("whmcs_auth: webhooks: %v", err)
+	}
+	serviceAPI, err := tickets.New(tickets.Config{
+		Store:             sf,
+		WHMCS:             api,
+		Outbox:            jobs,
+		ServiceToken:      h.ServiceToken,
+		TicketSync:        h.TicketSync,
+		CreateClients:     h.CreateClients,
+		DefaultDepartment: h.TicketDepartment,
+		PanelURL:          h.PanelURL,
+		Logger:            rt.logger.Named("tickets"),
+	})
+	if err != nil {
+		return fmt.Errorf("whmcs_auth: ticket_sync: %v", err)
+	}
+	serviceAPI.Register(jobs)
+	reconciler := &webhooks.Reconciler{Store: sf, WHMCS: api, Plans: plans,
+		Logger: rt.logger.Named("reconcile"), Metrics: m.webhooks}
+
 	loginPath := h.LoginPath
 	if isOff(loginPath) {
 		loginPath = ""
 	}
 	rt.edge = edge.New(edge.Config{
 		Store:           sf,
-		Login:           &whmcsauth.PasswordLogin{API: api, Plans: h.plans()},
-		Provisioner:     &whmcsauth.Provisioner{Store: sf},
+		Login:           &whmcsauth.PasswordLogin{API: api, Plans: plans},
+		Provisioner:     provisioner,
 		Sessions:        sessions,
 		Lockout:         lockout.NewGuard(sf, h.lockoutPolicy()),
 		Tokens:          provider,
@@ -82,6 +123,9 @@ func (h *Handler) build(ctx caddy.Context) error {
 		LoginPath:       loginPath,
 		SSOUpstreamPath: h.SSOUpstreamPath,
 		ClientAreaURL:   h.ClientAreaURL,
+		Webhooks:        receiver,
+		ServiceAPI:      serviceAPI,
+		Health:          healthReport(jobs, reach),
 		OnIdentity:      publishIdentity,
 		ClientIP:        clientIP,
 		FailureFloor:    failureFloor,
@@ -90,6 +134,8 @@ func (h *Handler) build(ctx caddy.Context) error {
 	})
 
 	go provider.Run(bg)
+	go jobs.Run(bg, &sf.outboxLease)
+	go reconciler.Run(bg, time.Duration(h.ReconcileInterval), &sf.reconcileLease)
 	go h.runBackground(bg, sf, sessions)
 	return nil
 }
@@ -105,7 +151,7 @@ func (h *Handler) runBackground(ctx context.Context, sf *stateFile, sessions *se
 			return
 		case <-t.C:
 		}
-		if !sf.background.TryLock() {
+		if !sf.maintenanceLease.TryLock() {
 			continue
 		}
 		if n, err := sessions.Sweep(ctx); err != nil {
@@ -113,7 +159,7 @@ func (h *Handler) runBackground(ctx context.Context, sf *stateFile, sessions *se
 		} else if n > 0 {
 			h.runtime.logger.Debug("expired sessions removed", zap.Int("count", n))
 		}
-		sf.background.Unlock()
+		sf.maintenanceLease.Unlock()
 	}
 }
 
@@ -140,4 +186,15 @@ func (h *Handler) lockoutPolicy() lockout.Policy {
 	}
 	return lockout.Policy{MaxFailures: l.MaxFailures, IPMaxFailures: l.IPMaxFailures,
 		Window: time.Duration(l.Window), Ban: time.Duration(l.Ban)}
+}
+
+// healthReport adds the outbox depth and WHMCS reachability to /sso/healthz.
+func healthReport(jobs *outbox.Outbox, reach *reachability) func(ctx context.Context) map[string]any {
+	return func(ctx context.Context) map[string]any {
+		out := reach.report()
+		if d, err := jobs.Depth(ctx); err == nil {
+			out["outbox"] = d
+		}
+		return out
+	}
 }

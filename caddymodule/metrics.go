@@ -8,13 +8,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rcchat/caddy-whmcs-auth/edge"
+	"github.com/rcchat/caddy-whmcs-auth/webhooks"
 )
 
 // metrics are created once per process: each config load hands out a new
 // registry, and re-registering the same collectors on it keeps counters
 // counting across reloads instead of restarting at zero.
 type metrics struct {
-	edge *edge.Metrics
+	edge     *edge.Metrics
+	webhooks *webhooks.Metrics
 }
 
 var (
@@ -24,13 +26,13 @@ var (
 
 func sharedMetrics() *metrics {
 	metricsOnce.Do(func() {
-		theMetrics = &metrics{edge: edge.NewMetrics()}
+		theMetrics = &metrics{edge: edge.NewMetrics(), webhooks: webhooks.NewMetrics()}
 	})
 	return theMetrics
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return m.edge.Collectors()
+	return append(m.edge.Collectors(), m.webhooks.Collectors()...)
 }
 
 // registerMetrics adds the collectors to this config's registry; two

@@ -20,10 +20,10 @@ var stateFiles = caddy.NewUsagePool()
 // stateFile is one open state file and the rights to its background work.
 type stateFile struct {
 	store.Store
-	// background is held by whichever config instance runs the periodic
-	// workers (sweeps, outbox) at a given moment, so that overlapping
-	// configs and sites never run two on the same file.
-	background sync.Mutex
+	// Each lease is held by whichever config instance runs that worker at a
+	// given moment, so overlapping configs (a reload) and two sites on one
+	// file never run two of the same worker on it.
+	outboxLease, reconcileLease, maintenanceLease sync.Mutex
 }
 
 // Destruct closes the file when its last user is cleaned up.

@@ -196,4 +196,3 @@ func waitListening(addr string) error {
 	}
 	return fmt.Errorf("demo: caddy did not start listening on %s", addr)
 }
-

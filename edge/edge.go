@@ -93,7 +93,9 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next Next) erro
 			h.ServeHTTP(w, r)
 			return nil
 		}
-		if e.cfg.LoginPath != "" && clean == e.cfg.LoginPath && r.Method == http.MethodPost {
+		// Case-insensitive like the router behind it, so no variant of
+		// the path reaches RC-CHAT's own WHMCS login fallback unseen.
+		if e.cfg.LoginPath != "" && strings.EqualFold(clean, e.cfg.LoginPath) && r.Method == http.MethodPost {
 			return e.interceptLogin(w, r, next)
 		}
 		if e.cfg.Public.Match(r.URL.EscapedPath()) {

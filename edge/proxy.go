@@ -53,7 +53,7 @@ func (e *Edge) proxy(w http.ResponseWriter, r *http.Request, clean string, next 
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": "impersonation_forbidden"})
 		return nil
 	}
-	if r.Method == http.MethodDelete && clean == "/backend/auth/logout" && p.cookie != "" {
+	if r.Method == http.MethodDelete && strings.EqualFold(clean, "/backend/auth/logout") && p.cookie != "" {
 		// RC-CHAT's own logout ends the sidecar session too, or the next
 		// page load would sign the user straight back in.
 		if err := e.cfg.Sessions.Revoke(r.Context(), p.cookie); err != nil {
@@ -153,8 +153,13 @@ func (e *Edge) refuseCancelled(w http.ResponseWriter, r *http.Request, clean str
 	return nil
 }
 
+// isImpersonation compares without case: Caddy's path matchers and
+// Express both route case-insensitively, so /BACKEND/Auth/Impersonate/1
+// reaches the same RC-CHAT handler.
 func isImpersonation(r *http.Request, clean string) bool {
-	return r.Method == http.MethodGet && strings.HasPrefix(clean, "/backend/auth/impersonate/")
+	const prefix = "/backend/auth/impersonate/"
+	return (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		len(clean) >= len(prefix) && strings.EqualFold(clean[:len(prefix)], prefix)
 }
 
 func bearer(r *http.Request) (string, bool) {

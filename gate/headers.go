@@ -30,6 +30,14 @@ var (
 // CGI/FastCGI/PHP and several frameworks fold X_Forwarded_User into
 // X-Forwarded-User (oauth2-proxy CVE-2025-64484, Caddy CVE-2026-52845).
 func IsIdentityHeader(name string) bool {
+	// Every owned name starts with x or r and is at least "x-rcchat-" long;
+	// rejecting the rest up front keeps the per-request scan cheap.
+	if len(name) < len(identityPrefixes[0]) {
+		return false
+	}
+	if c := name[0] | 0x20; c != 'x' && c != 'r' {
+		return false
+	}
 	for _, p := range identityPrefixes {
 		if len(name) >= len(p) && foldedEqual(name[:len(p)], p) {
 			return true

@@ -27,9 +27,9 @@ func CleanPath(rawPath string) (clean string, suspicious bool) {
 		return "/", false
 	}
 	decoded, valid := decodePercent(rawPath)
-	suspicious = !valid || hasBadPathByte(rawPath) || hasDoubleEscape(decoded)
-	if len(decoded) != len(rawPath) && hasBadPathByte(decoded) {
-		suspicious = true
+	suspicious = !valid || hasBadPathByte(rawPath)
+	if len(decoded) != len(rawPath) { // only escapes change the length
+		suspicious = suspicious || hasBadPathByte(decoded) || hasDoubleEscape(decoded)
 	}
 	if decoded[0] != '/' {
 		suspicious = true

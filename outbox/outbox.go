@@ -109,27 +109,34 @@ func (o *Outbox) Run(ctx context.Context, lease Lease) {
 func (o *Outbox) RunDue(ctx context.Context) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	n := 0
+	// Each job runs at most once per call, so a job whose backoff is shorter
+	// than a pass does not spin here.
+	tried := map[int64]bool{}
 	for ctx.Err() == nil {
 		var due []store.Job
 		err := o.store.View(ctx, func(tx store.Tx) error {
 			var err error
-			due, err = tx.DueJobs(o.now(), 50)
+			due, err = tx.DueJobs(o.now(), 50+len(tried))
 			return err
 		})
 		if err != nil {
 			o.log.Error("outbox: listing due jobs", zap.Error(err))
-			return n
+			return len(tried)
 		}
-		if len(due) == 0 {
-			return n
-		}
+		ran := false
 		for i := range due {
+			if tried[due[i].ID] {
+				continue
+			}
+			tried[due[i].ID] = true
+			ran = true
 			o.runOne(ctx, &due[i])
-			n++
+		}
+		if !ran {
+			break
 		}
 	}
-	return n
+	return len(tried)
 }
 
 func (o *Outbox) runOne(ctx context.Context, j *store.Job) {

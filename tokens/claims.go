@@ -51,11 +51,11 @@ type idClaims struct {
 // none), and `sid`, the grant's family id, to check revocation.
 type accessClaims struct {
 	registered
-	JTI       string `json:"jti"`
-	ClientID  string `json:"client_id"`
-	Scope     string `json:"scope"`
-	SID       string `json:"sid"`
-	TokenUse  string `json:"token_use"`
+	JTI           string `json:"jti"`
+	ClientID      string `json:"client_id"`
+	Scope         string `json:"scope"`
+	SID           string `json:"sid"`
+	TokenUse      string `json:"token_use"`
 	Email         string `json:"email"`
 	EmailVerified bool   `json:"email_verified"`
 	Name          string `json:"name"`
@@ -106,9 +106,14 @@ func (id identity) profile(c store.Company) profile {
 
 func subject(userID int64) string { return strconv.FormatInt(userID, 10) }
 
-// numericDate truncates to seconds, as JWT does, so that comparisons with
-// the store's times agree with what the token says.
-func numericDate(t time.Time) *jwt.NumericDate { return jwt.NewNumericDate(t) }
+// numericDate converts a time to a JWT date; the zero time (an unknown
+// auth_time) becomes an absent claim rather than a date in year 1.
+func numericDate(t time.Time) *jwt.NumericDate {
+	if t.IsZero() {
+		return nil
+	}
+	return jwt.NewNumericDate(t)
+}
 
 // Scopes the provider knows, in the order it writes them back.
 var knownScopes = []string{"openid", "email", "profile", "offline_access"}

@@ -54,17 +54,17 @@ func (p *Provider) mint(ctx context.Context, g grant) (TokenSet, error) {
 		AuthTime: numericDate(g.who.authTime),
 	}
 	at, err := jwt.Signed(key.at).Claims(accessClaims{
-		registered: reg,
-		JTI:        newID(),
-		ClientID:   g.clientID,
-		Scope:      g.scope,
-		SID:        g.family,
-		TokenUse:   tokenUseAccess,
+		registered:    reg,
+		JTI:           newID(),
+		ClientID:      g.clientID,
+		Scope:         g.scope,
+		SID:           g.family,
+		TokenUse:      tokenUseAccess,
 		Email:         g.who.email,
 		EmailVerified: g.who.emailVerified,
 		Name:          g.who.name,
-		Role:       g.who.role,
-		CompanyID:  g.company.ID,
+		Role:          g.who.role,
+		CompanyID:     g.company.ID,
 	}).Serialize()
 	if err != nil {
 		return TokenSet{}, fmt.Errorf("tokens: signing an access token: %w", err)

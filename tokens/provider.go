@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,8 +38,13 @@ const AssertionAudience = "rcchat"
 
 // Defaults of Config.
 const (
-	DefaultAccessTTL   = 15 * time.Minute
-	DefaultRefreshTTL  = 12 * time.Hour
+	// DefaultAccessTTL keeps a leaked access or ID token short-lived;
+	// refresh tokens carry the long sign-in.
+	DefaultAccessTTL = 15 * time.Minute
+	// DefaultRefreshTTL matches the default session_ttl, so a refresh
+	// token never outlives the sign-in a session cookie would allow.
+	DefaultRefreshTTL = 12 * time.Hour
+	// DefaultKeyRotation bounds how long one key signs (SPEC 6).
 	DefaultKeyRotation = 30 * 24 * time.Hour
 )
 
@@ -246,9 +252,11 @@ func (p *Provider) Handles(path string) bool {
 	return false
 }
 
-// ServeHTTP answers the six token endpoints; any other path is 404.
+// ServeHTTP answers the six token endpoints; any other path is 404. The
+// path is cleaned the way Handles' callers clean it, so a request they
+// routed here by its cleaned path ("/sso//token") is not lost.
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
+	switch path.Clean("/" + r.URL.Path) {
 	case pathDiscovery:
 		if allow(w, r, http.MethodGet, http.MethodHead) {
 			p.serveDiscovery(w, r)

@@ -142,8 +142,10 @@ func authTimeOf(r registered) time.Time {
 // VerifyAccessToken authenticates a proxied request that carries one of our
 // access tokens as `Authorization: Bearer`. The session it returns is
 // rebuilt from the token: it has no IDHash (there is no cookie behind it),
-// ExpiresAt is the token's expiry, and it is never Vouched or Super, so a
-// bearer token cannot reach what only an RC-CHAT-vouched session may.
+// ExpiresAt is the token's expiry, Vouched mirrors the grant's origin (an
+// RC-CHAT-vouched session's tokens say email_verified=false) and Super is
+// never set, so a bearer token cannot reach what only a super admin's
+// vouched session may.
 // Errors wrap ErrInvalidToken, ErrCompanySuspended or ErrCompanyCancelled,
 // or are store failures.
 func (p *Provider) VerifyAccessToken(ctx context.Context, r *http.Request, raw string) (store.Session, store.Company, error) {
@@ -158,6 +160,7 @@ func (p *Provider) VerifyAccessToken(ctx context.Context, r *http.Request, raw s
 		Email:     c.Email,
 		Name:      c.Name,
 		Role:      c.Role,
+		Vouched:   !c.EmailVerified,
 		AuthTime:  authTimeOf(c.registered),
 		ExpiresAt: c.Expiry.Time(),
 	}

@@ -59,10 +59,11 @@ type Config struct {
 type Client struct {
 	endpoint   string
 	identifier string
-	// keys sits behind a pointer because fmt prints unexported fields of a
-	// struct by reflection, bypassing Secret's Formatter; it does not follow
-	// pointers below the top level, so %+v of a Client shows an address.
-	keys       *apiKeys
+	// keys is a closure because fmt (and dumpers such as spew) print
+	// unexported fields by reflection, bypassing Secret's Formatter, and
+	// even follow nested pointers for verbs like %s; a func value is only
+	// ever printed as an address.
+	keys       func() apiKeys
 	httpClient *http.Client
 	timeout    time.Duration
 }
@@ -72,6 +73,9 @@ type apiKeys struct {
 	secret    Secret
 	accessKey Secret
 }
+
+// keyring hides k inside a closure (see Client.keys).
+func keyring(k apiKeys) func() apiKeys { return func() apiKeys { return k } }
 
 // NewClient validates cfg and returns a client. The URL must be an absolute
 // http or https URL. Identifier and Secret are required: calling WHMCS with a
@@ -112,7 +116,7 @@ func NewClient(cfg Config) (*Client, error) {
 	return &Client{
 		endpoint:   u.String(),
 		identifier: strings.TrimSpace(cfg.Identifier),
-		keys:       &apiKeys{secret: cfg.Secret, accessKey: cfg.AccessKey},
+		keys:       keyring(apiKeys{secret: cfg.Secret, accessKey: cfg.AccessKey}),
 		httpClient: hc,
 		timeout:    timeout,
 	}, nil
@@ -136,9 +140,10 @@ func (c *Client) call(ctx context.Context, action string, params url.Values) ([]
 	}
 	form.Set("action", action)
 	form.Set("identifier", c.identifier)
-	form.Set("secret", c.keys.secret.Reveal())
-	if !c.keys.accessKey.IsZero() {
-		form.Set("accesskey", c.keys.accessKey.Reveal())
+	keys := c.keys()
+	form.Set("secret", keys.secret.Reveal())
+	if !keys.accessKey.IsZero() {
+		form.Set("accesskey", keys.accessKey.Reveal())
 	}
 	// Without responsetype=json WHMCS answers XML or NVP (fact sheet §1).
 	form.Set("responsetype", "json")
@@ -227,7 +232,8 @@ func (c *Client) malformed(action string, err error) *Error {
 // bounded length. WHMCS messages never should contain our secret, but a
 // proxy or a buggy module echoing the request must not leak it either.
 func (c *Client) sanitize(msg string) string {
-	for _, s := range []Secret{c.keys.secret, c.keys.accessKey} {
+	keys := c.keys()
+	for _, s := range []Secret{keys.secret, keys.accessKey} {
 		if v := s.Reveal(); len(v) >= 4 {
 			msg = strings.ReplaceAll(msg, v, redacted)
 		}

@@ -35,8 +35,8 @@ const DefaultTimeout = 3 * time.Second
 
 // Options tunes Open.
 type Options struct {
-	// Timeout bounds the wait for the exclusive file lock; zero means
-	// DefaultTimeout.
+	// Timeout bounds the wait for the exclusive file lock; zero or
+	// negative means DefaultTimeout.
 	Timeout time.Duration
 }
 

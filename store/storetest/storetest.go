@@ -3,10 +3,21 @@
 // the domain packages rely on (uniqueness, index maintenance, rollback,
 // ordering) hold whichever backend is configured.
 //
+// Besides the rules written on store.Tx, the suite pins down behaviour the
+// domain code relies on but the interface comments leave open:
+//
+//   - deleting or revoking something that does not exist is not an error;
+//   - a Put refused with ErrConflict leaves the caller's zero ID alone and
+//     the transaction usable (callers load the existing record and go on);
+//   - a record put with an explicit ID never collides with a later
+//     store-assigned one;
+//   - DueJobs is ordered by NextAttempt, then by ID;
+//   - Jobs and Companies are in ID order, Audit in reverse ID order.
+//
 // The suite compares records after normalising times to UTC and treating
 // empty and absent fields alike, and its test times have whole-second
 // precision, so a backend that stores microseconds or returns local time
-// zones still passes.
+// zones still passes. It never passes a limit <= 0.
 package storetest
 
 import (
