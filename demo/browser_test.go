@@ -125,7 +125,7 @@ func TestBrowserSuspendedClientIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatalf("browser flow: %v", err)
 	}
-	if !strings.Contains(strings.ToLower(alert), "suspens") {
+	if !strings.Contains(strings.ToLower(alert), "suspen") {
 		t.Errorf("the suspended client sees %q", alert)
 	}
 }

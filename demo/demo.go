@@ -10,6 +10,11 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
+	// The demo config is a Caddyfile using reverse_proxy and the module.
+	_ "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
+	_ "github.com/rcchat/caddy-whmcs-auth/caddymodule"
 
 	"github.com/rcchat/caddy-whmcs-auth/whmcsauth/whmcssim"
 )
@@ -144,6 +149,7 @@ func caddyfile(addr, simURL, upstream, dir string) string {
 }
 
 http://%[1]s {
+	bind 127.0.0.1
 	whmcs_auth {
 		api_url %[2]s
 		api_identifier %[5]s

@@ -23,30 +23,9 @@ import (
 // hookFile is the shipped WHMCS hook.
 const hookFile = "whmcs/rcchat_webhooks.php"
 
-// phpHarness stands in for WHMCS: add_hook records the callbacks,
-// logActivity prints, and each call in CALLS_FILE invokes the callbacks of
-// its hook with realistic $vars.
-const phpHarness = `<?php
-define('WHMCS', true);
-$GLOBALS['harness_hooks'] = array();
-function add_hook($name, $priority, $fn) { $GLOBALS['harness_hooks'][$name][] = $fn; }
-function logActivity($message, $userId = 0) { fwrite(STDOUT, "logActivity: " . $message . "\n"); }
-require getenv('HOOK_FILE');
-echo "registered: " . implode(',', array_keys($GLOBALS['harness_hooks'])) . "\n";
-$calls = json_decode(file_get_contents(getenv('CALLS_FILE')), true);
-foreach ($calls as $call) {
-    $vars = $call['vars'];
-    if ($call['hook'] === 'InvoicePaid') {
-        // WHMCS passes the invoice model too; it is not JSON material.
-        $vars['invoice'] = new ArrayObject(array('total' => '10.00', 'secret' => 'SECRET-PW'));
-    }
-    $hooks = isset($GLOBALS['harness_hooks'][$call['hook']]) ? $GLOBALS['harness_hooks'][$call['hook']] : array();
-    foreach ($hooks as $fn) {
-        $fn($vars);
-    }
-    echo "called: " . $call['hook'] . "\n";
-}
-`
+// phpHarness stands in for WHMCS (see the file); the integration tests
+// run it against a real Caddy too.
+const phpHarness = "whmcs/testdata/harness.php"
 
 // phpBinary finds php-cli; the hook is tested for real, never skipped.
 func phpBinary(t *testing.T) string {
@@ -90,10 +69,10 @@ func runHook(t *testing.T, url, secret string, calls []hookCall, phpArgs ...stri
 	t.Helper()
 	php := phpBinary(t)
 	dir := t.TempDir()
-	harness := filepath.Join(dir, "harness.php")
+	harness, err := filepath.Abs(phpHarness)
+	must(t, err)
 	callsFile := filepath.Join(dir, "calls.json")
 	b, _ := json.Marshal(calls)
-	must(t, os.WriteFile(harness, []byte(phpHarness), 0o600))
 	must(t, os.WriteFile(callsFile, b, 0o600))
 	hook, err := filepath.Abs(hookFile)
 	must(t, err)
