@@ -136,7 +136,7 @@ func getEnv(t *testing.T) *env {
 		e.up.srv = httptest.NewServer(e.up)
 		e.stateDir = filepath.Join(tempDirForProcess(), "state")
 		e.client = &http.Client{
-			Timeout:       10 * time.Second,
+			Timeout:       30 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 		theEnv = e

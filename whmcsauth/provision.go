@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -19,6 +20,12 @@ const RoleAdmin = "admin"
 type Provisioner struct {
 	Store store.Store
 	Now   func() time.Time
+
+	// stripes serialise provisioning per WHMCS client, so that racing
+	// first logins wait for the one that creates the company instead of
+	// each paying for a bcrypt hash that only one of them can use. The
+	// store's uniqueness rules keep it correct without them.
+	stripes [64]sync.Mutex
 }
 
 // Provisioned is the result of Provision.
@@ -35,6 +42,10 @@ type Provisioned struct {
 // active service reactivates it. The client's e-mail becomes the company's
 // admin user.
 func (p *Provisioner) Provision(ctx context.Context, a Account) (Provisioned, error) {
+	lock := &p.stripes[uint64(a.Client.ID)%uint64(len(p.stripes))]
+	lock.Lock()
+	defer lock.Unlock()
+
 	now := p.now()
 	email := NormalizeEmail(a.Client.Email)
 	// bcrypt is slow on purpose; pay for it outside the write lock, and only
