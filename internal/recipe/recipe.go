@@ -23,13 +23,18 @@ type Recipe struct {
 
 // Plugin is one `--with` of xcaddy.
 type Plugin struct {
-	// Module is the Go module path.
+	// Module is the Go module path; its root package registers the modules.
 	Module string `toml:"module"`
-	// Version pins a released version; mutually exclusive with Path.
+	// Version pins a released version.
 	Version string `toml:"version"`
-	// Path builds the module from a local directory.
+	// Path builds the module from a local directory instead.
 	Path string `toml:"path"`
 }
+
+// localVersion stands for a module built from a directory. xcaddy must be
+// given a version for it: a bare module path makes it query the module
+// proxy, which does not know an unpublished module.
+const localVersion = "v0.0.0"
 
 // Build holds go build settings.
 type Build struct {
@@ -57,8 +62,8 @@ func Load(path string) (Recipe, error) {
 		r.Output = "./caddy"
 	}
 	for _, p := range r.Plugins {
-		if p.Module == "" || (p.Version != "" && p.Path != "") {
-			return Recipe{}, fmt.Errorf("%s: each plugin needs a module and at most one of version or path", path)
+		if p.Module == "" {
+			return Recipe{}, fmt.Errorf("%s: each [[plugins]] needs a module", path)
 		}
 	}
 	return r, nil
@@ -69,11 +74,15 @@ func (r Recipe) Command() (args, env []string) {
 	args = []string{"tool", "xcaddy", "build", r.CaddyVersion, "--output", r.Output}
 	for _, p := range r.Plugins {
 		w := p.Module
-		switch {
-		case p.Path != "":
+		version := p.Version
+		if p.Path != "" && version == "" {
+			version = localVersion
+		}
+		if version != "" {
+			w += "@" + version
+		}
+		if p.Path != "" {
 			w += "=" + p.Path
-		case p.Version != "":
-			w += "@" + p.Version
 		}
 		args = append(args, "--with", w)
 	}

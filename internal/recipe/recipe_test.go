@@ -52,7 +52,7 @@ func TestCommand(t *testing.T) {
 		Build:   Build{GoBuildFlags: "-trimpath"}}
 	args, env := r.Command()
 	got := strings.Join(args, " ")
-	want := "tool xcaddy build v2.11.9 --output ./caddy --with example.com/a=. --with example.com/b@v1.2.3"
+	want := "tool xcaddy build v2.11.9 --output ./caddy --with example.com/a@v0.0.0=. --with example.com/b@v1.2.3"
 	if got != want {
 		t.Fatalf("args = %q, want %q", got, want)
 	}
