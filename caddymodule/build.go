@@ -55,6 +55,7 @@ func (h *Handler) build(ctx caddy.Context) error {
 	rt.cancel = cancel
 
 	sessions := session.NewManager(sf, time.Duration(h.SessionTTL))
+	guard := lockout.NewGuard(sf, h.lockoutPolicy())
 	provider, err := tokens.New(bg, tokens.Config{
 		Store:       sf,
 		Sessions:    sessions,
@@ -117,7 +118,7 @@ func (h *Handler) build(ctx caddy.Context) error {
 		Login:           &whmcsauth.PasswordLogin{API: api, Plans: plans},
 		Provisioner:     provisioner,
 		Sessions:        sessions,
-		Lockout:         lockout.NewGuard(sf, h.lockoutPolicy()),
+		Lockout:         guard,
 		Tokens:          provider,
 		Public:          public,
 		LoginPath:       loginPath,
@@ -136,13 +137,13 @@ func (h *Handler) build(ctx caddy.Context) error {
 	go provider.Run(bg)
 	go jobs.Run(bg, &sf.outboxLease)
 	go reconciler.Run(bg, time.Duration(h.ReconcileInterval), &sf.reconcileLease)
-	go h.runBackground(bg, sf, sessions)
+	go h.runBackground(bg, sf, sessions, guard)
 	return nil
 }
 
 // runBackground runs the periodic maintenance of the state file. Only one
 // config instance per file does it at a time.
-func (h *Handler) runBackground(ctx context.Context, sf *stateFile, sessions *session.Manager) {
+func (h *Handler) runBackground(ctx context.Context, sf *stateFile, sessions *session.Manager, guard *lockout.Guard) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -158,6 +159,11 @@ func (h *Handler) runBackground(ctx context.Context, sf *stateFile, sessions *se
 			h.runtime.logger.Error("sweeping expired sessions", zap.Error(err))
 		} else if n > 0 {
 			h.runtime.logger.Debug("expired sessions removed", zap.Int("count", n))
+		}
+		if n, err := guard.Sweep(ctx); err != nil {
+			h.runtime.logger.Error("sweeping stale login lockouts", zap.Error(err))
+		} else if n > 0 {
+			h.runtime.logger.Debug("stale lockouts removed", zap.Int("count", n))
 		}
 		sf.maintenanceLease.Unlock()
 	}

@@ -91,9 +91,14 @@ func (g *Guard) Succeed(ctx context.Context, email string) error {
 	})
 }
 
+// stale reports whether a counter's window and ban are both over.
+func (g *Guard) stale(l store.Lockout, now time.Time) bool {
+	return now.Sub(l.WindowStart) > g.policy.Window && now.After(l.BannedUntil)
+}
+
 func (g *Guard) count(tx store.Tx, key string, limit int, now time.Time) error {
 	l, err := tx.Lockout(key)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && now.Sub(l.WindowStart) > g.policy.Window && now.After(l.BannedUntil)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && g.stale(l, now)) {
 		l, err = store.Lockout{Key: key, WindowStart: now}, nil
 	}
 	if err != nil {
@@ -111,4 +116,51 @@ func keys(email, ip string) []string {
 		return []string{emailKey(email)}
 	}
 	return []string{emailKey(email), ipKey(ip)}
+}
+
+// Sweep forgets counters whose window and ban are both over, in small
+// transactions, so failed e-mails do not pile up in the state file.
+func (g *Guard) Sweep(ctx context.Context) (int, error) {
+	removed, after := 0, ""
+	for {
+		var page []store.Lockout
+		if err := g.store.View(ctx, func(tx store.Tx) error {
+			var err error
+			page, err = tx.Lockouts(after, 500)
+			return err
+		}); err != nil {
+			return removed, err
+		}
+		if len(page) == 0 {
+			return removed, nil
+		}
+		now := g.now()
+		n := 0
+		// Re-read inside the write: a failure counted since the listing
+		// must not be forgotten.
+		err := g.store.Update(ctx, func(tx store.Tx) error {
+			n = 0
+			for _, l := range page {
+				cur, err := tx.Lockout(l.Key)
+				if errors.Is(err, store.ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if g.stale(cur, now) {
+					if err := tx.DeleteLockout(cur.Key); err != nil {
+						return err
+					}
+					n++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return removed, err
+		}
+		removed += n
+		after = page[len(page)-1].Key
+	}
 }

@@ -105,6 +105,8 @@ type Tx interface {
 	Lockout(key string) (Lockout, error)
 	PutLockout(l *Lockout) error
 	DeleteLockout(key string) error
+	// Lockouts lists counters with Key > afterKey in key order.
+	Lockouts(afterKey string, limit int) ([]Lockout, error)
 
 	AppendAudit(a *AuditEntry) error
 	// Audit lists the newest entries first.

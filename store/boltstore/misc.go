@@ -1,6 +1,7 @@
 package boltstore
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -60,6 +61,25 @@ func (t tx) DeleteLockout(key string) error {
 		return fmt.Errorf("boltstore: delete lockout %q: %w", key, err)
 	}
 	return nil
+}
+
+// Lockouts lists counters after afterKey in key order, for the sweep that
+// forgets stale ones.
+func (t tx) Lockouts(afterKey string, limit int) ([]store.Lockout, error) {
+	var out []store.Lockout
+	c := t.b.Bucket(bLockouts).Cursor()
+	k, v := c.Seek([]byte(afterKey))
+	if k != nil && string(k) == afterKey {
+		k, v = c.Next()
+	}
+	for ; k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+		var l store.Lockout
+		if err := json.Unmarshal(v, &l); err != nil {
+			return nil, fmt.Errorf("boltstore: decode lockout %q: %w", k, err)
+		}
+		out = append(out, l)
+	}
+	return out, nil
 }
 
 // AppendAudit stores an audit entry, assigning the next sequence when its

@@ -166,6 +166,22 @@ func testLockouts(t *testing.T, s store.Store) {
 		same(t, "Lockout", got, l)
 		return nil
 	})
+	l2 := &store.Lockout{Key: "ip:192.0.2.1", Failures: 1, WindowStart: base}
+	update(t, s, func(tx store.Tx) error { return tx.PutLockout(l2) })
+	view(t, s, func(tx store.Tx) error {
+		all, err := tx.Lockouts("", 10)
+		noErr(t, "Lockouts", err)
+		if len(all) != 2 || all[0].Key != l.Key || all[1].Key != l2.Key {
+			t.Errorf("Lockouts = %+v, want both in key order", all)
+		}
+		after, err := tx.Lockouts(l.Key, 10)
+		noErr(t, "Lockouts after", err)
+		if len(after) != 1 || after[0].Key != l2.Key {
+			t.Errorf("Lockouts(after %q) = %+v", l.Key, after)
+		}
+		return nil
+	})
+	update(t, s, func(tx store.Tx) error { return tx.DeleteLockout(l2.Key) })
 	update(t, s, func(tx store.Tx) error { return tx.DeleteLockout(l.Key) })
 	view(t, s, func(tx store.Tx) error {
 		_, err := tx.Lockout(l.Key)
