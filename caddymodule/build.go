@@ -29,6 +29,10 @@ func (h *Handler) build(ctx caddy.Context) error {
 	if h.APIIdentifier == "" || h.APISecret == "" {
 		return fmt.Errorf("whmcs_auth: api_identifier/api_secret: both are required (or WHMCS_API_IDENTIFIER and WHMCS_API_SECRET)")
 	}
+	m := sharedMetrics()
+	if err := registerMetrics(ctx, m); err != nil {
+		return fmt.Errorf("whmcs_auth: metrics: %v", err)
+	}
 	reach := newReachability()
 	api, err := whmcsauth.NewClient(whmcsauth.Config{
 		URL:        h.APIURL,
@@ -36,6 +40,7 @@ func (h *Handler) build(ctx caddy.Context) error {
 		Secret:     whmcsauth.Secret(h.APISecret),
 		AccessKey:  whmcsauth.Secret(h.APIAccessKey),
 		HTTPClient: &http.Client{Transport: reach},
+		Observer:   m.observeWHMCS,
 	})
 	if err != nil {
 		return fmt.Errorf("whmcs_auth: api_url: %v", err)
@@ -69,14 +74,10 @@ func (h *Handler) build(ctx caddy.Context) error {
 		return fmt.Errorf("whmcs_auth: signing keys: %v", err)
 	}
 
-	m := sharedMetrics()
-	if err := registerMetrics(ctx, m); err != nil {
-		return fmt.Errorf("whmcs_auth: metrics: %v", err)
-	}
-
 	plans := h.plans()
 	provisioner := &whmcsauth.Provisioner{Store: sf}
 	jobs := outbox.New(sf, rt.logger.Named("outbox"))
+	jobs.Observer = m.observeJob
 	receiver, err := webhooks.New(webhooks.Config{
 		Store:       sf,
 		WHMCS:       api,

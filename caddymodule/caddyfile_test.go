@@ -189,7 +189,7 @@ func TestResolveUsesEnvironmentDefaults(t *testing.T) {
 	if !reflect.DeepEqual(got, env) {
 		t.Fatalf("resolved %v, want %v", got, env)
 	}
-	if h.ClientAreaURL != "https://env.example.com/clientarea.php" {
+	if h.ClientAreaURL != "https://env.example.com/" {
 		t.Errorf("client_area_url default = %q", h.ClientAreaURL)
 	}
 	if h.LoginPath != "/backend/auth/login" || h.SSOUpstreamPath != "/backend/auth/sso" || h.TicketDepartment != 1 ||
@@ -210,6 +210,11 @@ func TestEnvPlaceholderIsExpandedAtProvisionNotAdapt(t *testing.T) {
 	}
 	if h.APISecret != "from-env" {
 		t.Fatalf("api_secret = %q", h.APISecret)
+	}
+	literal := &Handler{APIURL: "https://b.example.com/includes/api.php", APIIdentifier: "i",
+		APISecret: "ab{x}cd", Plans: []PlanMapping{{1, "Basico"}}}
+	if err := literal.resolve(); err != nil || literal.APISecret != "ab{x}cd" {
+		t.Fatalf("a secret holding braces was altered: %q %v", literal.APISecret, err)
 	}
 }
 

@@ -51,13 +51,13 @@ func (h *Handler) resolve() error {
 		if *d.field == "" {
 			*d.field = os.Getenv(d.env)
 		}
-		*d.field = strings.TrimSpace(repl.ReplaceAll(*d.field, ""))
+		*d.field = strings.TrimSpace(expandWhole(repl, *d.field))
 	}
 	for _, p := range []*string{&h.ClientAreaURL, &h.State, &h.Issuer, &h.LoginPath, &h.SSOUpstreamPath} {
-		*p = repl.ReplaceAll(*p, "")
+		*p = expandWhole(repl, *p)
 	}
 	if h.ClientAreaURL == "" && h.APIURL != "" {
-		h.ClientAreaURL = strings.TrimSuffix(strings.TrimSuffix(h.APIURL, "includes/api.php"), "/") + "/clientarea.php"
+		h.ClientAreaURL = strings.TrimSuffix(h.APIURL, "includes/api.php")
 	}
 	if h.State == "" {
 		h.State = filepath.Join(caddy.AppDataDir(), "whmcs_auth", "state.db")
@@ -158,4 +158,14 @@ func checkURL(s string) error {
 		return fmt.Errorf("expected an absolute http(s) URL, got %q", s)
 	}
 	return nil
+}
+
+// expandWhole expands a value that is one placeholder such as
+// `{env.WHMCS_API_SECRET}`; anything else is taken literally, so a secret
+// that happens to contain braces is never altered.
+func expandWhole(repl *caddy.Replacer, v string) string {
+	if strings.HasPrefix(v, "{") && strings.HasSuffix(v, "}") && strings.Count(v, "{") == 1 {
+		return repl.ReplaceAll(v, "")
+	}
+	return v
 }

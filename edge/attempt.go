@@ -52,7 +52,11 @@ func (e *Edge) tryLogin(r *http.Request, email, password string, countRefusal bo
 		return e.audited(ctx, r, email, attempt{status: http.StatusTooManyRequests, errCode: errTooManyAttempts, retryAfter: wait})
 	}
 
+	checkStart := time.Now()
 	account, outcome, err := e.cfg.Login.Login(ctx, email, password)
+	if err == nil && outcome != whmcsauth.OutcomeInvalid {
+		e.noteFullCheck(time.Since(checkStart))
+	}
 	if err != nil {
 		// The reason (e.g. WHMCS rejecting our API credentials) is for the
 		// operator only; the user learns that WHMCS is unavailable.
@@ -132,9 +136,25 @@ func (e *Edge) audited(ctx context.Context, r *http.Request, email string, a att
 	return a
 }
 
-// waitFloor delays a refusal until FailureFloor has passed since start.
+// noteFullCheck folds one complete WHMCS check into the moving average.
+func (e *Edge) noteFullCheck(d time.Duration) {
+	for {
+		old := e.fullCheck.Load()
+		next := int64(d)
+		if old != 0 {
+			next = old + (int64(d)-old)/8
+		}
+		if e.fullCheck.CompareAndSwap(old, next) {
+			return
+		}
+	}
+}
+
+// waitFloor delays a refusal until FailureFloor, or a quarter more than a
+// typical complete WHMCS check, has passed since start.
 func (e *Edge) waitFloor(ctx context.Context, start time.Time) {
-	d := e.cfg.FailureFloor - time.Since(start)
+	floor := max(e.cfg.FailureFloor, time.Duration(e.fullCheck.Load())*5/4)
+	d := floor - time.Since(start)
 	if d <= 0 {
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -67,6 +68,10 @@ type Config struct {
 type Edge struct {
 	cfg Config
 	log *zap.Logger
+	// fullCheck is a moving average (ns) of WHMCS checks that found the
+	// client: refusals are padded to at least that long, so an unknown
+	// e-mail (one WHMCS call) looks like a wrong password (two).
+	fullCheck atomic.Int64
 }
 
 // New returns the pipeline for cfg.
@@ -86,6 +91,9 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next Next) erro
 	// Before anything else, on every request: no client-sent identity
 	// header may survive, whichever branch serves the request.
 	gate.StripIdentityHeaders(r.Header)
+	if len(r.Trailer) > 0 {
+		gate.StripIdentityHeaders(r.Trailer)
+	}
 
 	clean, suspicious := gate.CleanPath(r.URL.EscapedPath())
 	if !suspicious {
@@ -99,7 +107,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next Next) erro
 			return e.interceptLogin(w, r, next)
 		}
 		if e.cfg.Public.Match(r.URL.EscapedPath()) {
-			return next(w, r)
+			return e.public(w, r, next)
 		}
 	}
 	return e.proxy(w, r, clean, next)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"time"
 
@@ -20,6 +22,12 @@ import (
 // anything else is RC-CHAT's own login, whose successful answer vouches for
 // a session bound to the company RC-CHAT names.
 func (e *Edge) interceptLogin(w http.ResponseWriter, r *http.Request, next Next) error {
+	// Only a JSON body is a login attempt, as for RC-CHAT's own parser: a
+	// cross-site form can send text/plain without a preflight, and must not
+	// sign a visitor in to somebody else's account (login CSRF).
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		return next(w, r)
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -132,20 +140,58 @@ func (e *Edge) openVouched(r *http.Request, answer rcchatLogin) (string, store.S
 }
 
 // noteRCChatCompany remembers which RC-CHAT company a WHMCS client owns.
+// Agents may have signed in before their owner ever did, leaving a
+// placeholder company for that RC-CHAT id: it is merged into the WHMCS
+// company (its sessions re-pointed), so the owner's suspension blocks them.
 func (e *Edge) noteRCChatCompany(r *http.Request, c store.Company, rcchatID int64) {
 	if c.RCChatCompanyID == rcchatID {
 		return
 	}
 	err := e.cfg.Store.Update(r.Context(), func(tx store.Tx) error {
+		now := time.Now()
+		holder, err := tx.CompanyByRCChatID(rcchatID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return err
+		case holder.ID != c.ID && holder.WHMCSClientID != 0:
+			return fmt.Errorf("RC-CHAT company %d already belongs to WHMCS client %d", rcchatID, holder.WHMCSClientID)
+		case holder.ID != c.ID:
+			if err := mergePlaceholder(tx, holder, c.ID, now); err != nil {
+				return err
+			}
+		}
 		cur, err := tx.Company(c.ID)
 		if err != nil {
 			return err
 		}
 		cur.RCChatCompanyID = rcchatID
-		cur.UpdatedAt = time.Now()
+		cur.UpdatedAt = now
 		return tx.PutCompany(&cur)
 	})
 	if err != nil {
 		e.log.Error("recording the RC-CHAT company id", zap.Int64("company_id", c.ID), zap.Int64("rcchat_company_id", rcchatID), zap.Error(err))
 	}
+}
+
+// mergePlaceholder hands a placeholder company's RC-CHAT id and sessions
+// over to the WHMCS company that owns it.
+func mergePlaceholder(tx store.Tx, placeholder store.Company, into int64, now time.Time) error {
+	sessions, err := tx.CompanySessions(placeholder.ID)
+	if err != nil {
+		return err
+	}
+	placeholder.RCChatCompanyID = 0
+	placeholder.StatusReason = fmt.Sprintf("merged into company %d", into)
+	placeholder.UpdatedAt = now
+	if err := tx.PutCompany(&placeholder); err != nil {
+		return err
+	}
+	for _, s := range sessions {
+		s.CompanyID = into
+		if err := tx.PutSession(&s); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -96,6 +96,9 @@ func (e *Edge) loginJSON(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
+		// Rd is accepted (the form's fields) and unused: a JSON caller
+		// handles its own navigation.
+		Rd string `json:"rd"`
 	}
 	if err := decodeJSON(w, r, &body); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
@@ -143,17 +146,13 @@ func (e *Edge) serveSession(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, "GET, HEAD")
 		return
 	}
-	c, err := r.Cookie(session.CookieName)
-	if err != nil {
+	p, err := e.authenticate(r)
+	if err != nil || p.company.Status == store.StatusCancelled || p.session.AuthTime.Before(p.company.CancelledAt) {
+		w.Header().Set("WWW-Authenticate", "Bearer")
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated"})
 		return
 	}
-	s, co, err := e.cfg.Sessions.Resolve(r.Context(), c.Value)
-	if err != nil || co.Status == store.StatusCancelled || s.AuthTime.Before(co.CancelledAt) {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated"})
-		return
-	}
-	writeJSON(w, http.StatusOK, sessionResponse{User: userView(s), Company: companyView(co), ExpiresAt: s.ExpiresAt.UTC()})
+	writeJSON(w, http.StatusOK, sessionResponse{User: userView(p.session), Company: companyView(p.company), ExpiresAt: p.session.ExpiresAt.UTC()})
 }
 
 func validCSRF(r *http.Request, field string) bool {
@@ -164,10 +163,10 @@ func validCSRF(r *http.Request, field string) bool {
 	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(field)) == 1
 }
 
-// decodeJSON reads one bounded, strict JSON object.
+// decodeJSON reads one bounded JSON object. Unknown fields are ignored: a
+// login form may carry more than the sidecar reads.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBytes))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return errors.New("body must be one JSON object with the documented fields")
 	}

@@ -62,12 +62,26 @@ func (e *Edge) proxy(w http.ResponseWriter, r *http.Request, clean string, next 
 		clearCookie(w, session.CookieName)
 	}
 
-	id := e.identity(r, p.session, c)
+	e.inject(r, p)
+	return next(w, r)
+}
+
+// public serves a public path: anyone may pass, and a signed-in user of an
+// active company still carries the identity headers.
+func (e *Edge) public(w http.ResponseWriter, r *http.Request, next Next) error {
+	if p, err := e.authenticate(r); err == nil && p.company.Status == store.StatusActive && !p.session.AuthTime.Before(p.company.CancelledAt) {
+		e.inject(r, p)
+	}
+	return next(w, r)
+}
+
+// inject sets the identity headers and placeholders of an authorised request.
+func (e *Edge) inject(r *http.Request, p principal) {
+	id := e.identity(r, p.session, p.company)
 	id.SetHeaders(r.Header)
 	if e.cfg.OnIdentity != nil {
 		e.cfg.OnIdentity(r, id)
 	}
-	return next(w, r)
 }
 
 // authenticate finds the session cookie or a sidecar access token. Any other

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -321,3 +322,70 @@ func TestSPALoginInterception(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Logging out ends the tokens the JSON login handed out, not only the cookie.
+func TestLogoutEndsTheLoginTokens(t *testing.T) {
+	e := getEnv(t)
+	e.load(t, mainState(e), "")
+	e.seedClient("logouttokens@it.test", "lt-pw", "Active", 1)
+	_, body, cookie := e.loginJSON(t, "logouttokens@it.test", "lt-pw")
+	access, _ := body["access_token"].(string)
+	refresh, _ := body["refresh_token"].(string)
+	if resp := e.do(t, "GET", "/backend/x", "", nil, "Authorization", "Bearer "+access); resp.StatusCode != 200 {
+		t.Fatalf("bearer before logout: %d", resp.StatusCode)
+	}
+	e.do(t, "POST", "/sso/logout", cookie, nil)
+	if resp := e.do(t, "GET", "/backend/x", "", nil, "Authorization", "Bearer "+access); resp.StatusCode != 401 {
+		t.Fatalf("access token after logout: %d", resp.StatusCode)
+	}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}, "client_id": {"rcchat-sso"}}
+	resp := e.do(t, "POST", "/sso/token", "", strings.NewReader(form.Encode()), "Content-Type", "application/x-www-form-urlencoded")
+	if resp.StatusCode != 400 || !strings.Contains(readAll(t, resp), "invalid_grant") {
+		t.Fatalf("refresh after logout: %d", resp.StatusCode)
+	}
+}
+
+// Agents who signed in before their company's owner are bound to the owner's
+// company once the owner signs in, so its suspension blocks them too.
+func TestAgentsBeforeOwnerAreBlockedBySuspension(t *testing.T) {
+	e := getEnv(t)
+	e.load(t, filepath.Join(e.stateDir, "agents-first.db"), "")
+	clientID, serviceID := e.seedClient("owner42@it.test", "owner-pw", "Active", 1)
+	post := func(email, pw, contentType string) *http.Response {
+		b, _ := json.Marshal(map[string]string{"email": email, "password": pw})
+		return e.do(t, "POST", "/backend/auth/login", "", bytes.NewReader(b), "Content-Type", contentType)
+	}
+	agent := sessionCookie(post("agent@rcchat.test", "agent-pw", "application/json"))
+	if agent == "" {
+		t.Fatal("agent login opened no session")
+	}
+	if resp := post("owner42@it.test", "owner-pw", "application/json"); resp.StatusCode != 200 {
+		t.Fatalf("owner login: %d", resp.StatusCode)
+	}
+	_ = e.sim.ModuleSuspend(serviceID)
+	e.sendEvent(t, "AfterModuleSuspend", map[string]any{"serviceid": serviceID, "userid": clientID, "pid": 1})
+	if resp := e.do(t, "GET", "/backend/tickets", agent, nil); resp.StatusCode != 402 {
+		t.Fatalf("agent of a suspended company: %d", resp.StatusCode)
+	}
+
+	// A cross-site form (text/plain) is never taken for a login.
+	resp := post("owner42@it.test", "owner-pw", "text/plain")
+	if sessionCookie(resp) != "" {
+		t.Fatal("a text/plain body opened a session (login CSRF)")
+	}
+	e.load(t, mainState(e), "")
+}
+
+// A signed-in user's request to a public path still carries the identity.
+func TestPublicPathCarriesIdentityWhenSignedIn(t *testing.T) {
+	e := getEnv(t)
+	e.load(t, mainState(e), "")
+	e.seedClient("publicid@it.test", "pub-pw", "Active", 1)
+	_, _, cookie := e.loginJSON(t, "publicid@it.test", "pub-pw")
+	e.do(t, "GET", "/static/signed.js", cookie, nil, spoofHeaders()...)
+	r := e.up.last("/static/signed.js")
+	assertNoSpoof(t, r)
+	if r.Header.Get("X-Rcchat-User-Email") != "publicid@it.test" {
+		t.Fatalf("public path of a signed-in user lacks the identity: %v", r.Header)
+	}
+}

@@ -24,6 +24,16 @@ import (
 	"github.com/rcchat/caddy-whmcs-auth/store"
 )
 
+// Outcomes of a job run, as told to Outbox.Observer.
+const (
+	OutcomeDone   = "done"   // the job finished and was deleted
+	OutcomeRetry  = "retry"  // the job failed and will run again after a backoff
+	OutcomeFailed = "failed" // the job failed permanently and is parked
+)
+
+// KindUnknown stands for a job kind without a handler in Observer calls.
+const KindUnknown = "unknown"
+
 // Handler performs one job. It calls Outbox.Step for each side effect.
 type Handler func(ctx context.Context, job *store.Job) error
 
@@ -46,6 +56,11 @@ type Outbox struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Poll is how often the worker looks for due jobs without a Notify.
 	Poll time.Duration
+	// Observer, when set, hears of every finished job run: the job's kind
+	// (KindUnknown when no handler is registered for it, so that a label
+	// made of it stays bounded whatever the state file holds) and the
+	// outcome: OutcomeDone, OutcomeRetry or OutcomeFailed. Set it before Run.
+	Observer func(kind, outcome string)
 
 	mu sync.Mutex
 }
@@ -141,8 +156,10 @@ func (o *Outbox) RunDue(ctx context.Context) int {
 
 func (o *Outbox) runOne(ctx context.Context, j *store.Job) {
 	h, ok := o.handlers[j.Kind]
+	kind := j.Kind
 	var err error
 	if !ok {
+		kind = KindUnknown
 		err = Permanent(fmt.Errorf("no handler for job kind %q", j.Kind))
 	} else {
 		err = h(ctx, j)
@@ -150,9 +167,23 @@ func (o *Outbox) runOne(ctx context.Context, j *store.Job) {
 	if ctx.Err() != nil && err != nil {
 		return // shutting down: the job stays due and runs after restart
 	}
-	err = o.finish(ctx, j, err)
-	if err != nil {
-		o.log.Error("outbox: recording a job result", zap.Int64("job", j.ID), zap.Error(err))
+	if ferr := o.finish(ctx, j, err); ferr != nil {
+		o.log.Error("outbox: recording a job result", zap.Int64("job", j.ID), zap.Error(ferr))
+	}
+	if o.Observer != nil {
+		o.Observer(kind, runOutcome(err))
+	}
+}
+
+// runOutcome names how a run went for the Observer.
+func runOutcome(err error) string {
+	switch {
+	case err == nil:
+		return OutcomeDone
+	case IsPermanent(err):
+		return OutcomeFailed
+	default:
+		return OutcomeRetry
 	}
 }
 
@@ -240,9 +271,14 @@ type Depth struct {
 }
 
 // Depth counts the jobs that are not done.
-func (o *Outbox) Depth(ctx context.Context) (Depth, error) {
+func (o *Outbox) Depth(ctx context.Context) (Depth, error) { return QueueDepth(ctx, o.store) }
+
+// QueueDepth is Depth for readers that have the state but not its Outbox
+// (metrics, which outlive any one configuration). It reads every job, so
+// call it at scrape or health-check frequency, not per request.
+func QueueDepth(ctx context.Context, st store.Store) (Depth, error) {
 	var d Depth
-	err := o.store.View(ctx, func(tx store.Tx) error {
+	err := st.View(ctx, func(tx store.Tx) error {
 		jobs, err := tx.Jobs(100_000)
 		if err != nil {
 			return err

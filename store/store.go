@@ -71,6 +71,10 @@ type Tx interface {
 	// DeleteExpiredSessions removes up to limit sessions that expired
 	// before now, returning how many it removed.
 	DeleteExpiredSessions(now time.Time, limit int) (int, error)
+	// CountSessions counts the stored sessions, expired ones that the
+	// sweep has not removed yet included. It is for metrics, so it should
+	// not read every record when the backend can count without.
+	CountSessions() (int, error)
 
 	AuthCode(codeHash string) (AuthCode, error)
 	PutAuthCode(c *AuthCode) error
@@ -195,14 +199,18 @@ type AuthCode struct {
 
 // RefreshToken is stored by the SHA-256 of its value.
 type RefreshToken struct {
-	TokenHash string    `json:"token_hash"`
-	FamilyID  string    `json:"family_id"`
-	ClientID  string    `json:"client_id"`
-	UserID    int64     `json:"user_id"`
-	CompanyID int64     `json:"company_id"`
-	Scope     string    `json:"scope"`
-	AuthTime  time.Time `json:"auth_time"`
-	ExpiresAt time.Time `json:"expires_at"`
+	TokenHash string `json:"token_hash"`
+	FamilyID  string `json:"family_id"`
+	ClientID  string `json:"client_id"`
+	UserID    int64  `json:"user_id"`
+	CompanyID int64  `json:"company_id"`
+	Scope     string `json:"scope"`
+	// SessionHash ties a login's grant to its session: the grant ends
+	// when the session does (logout, expiry). Empty for OIDC grants,
+	// which outlive the sign-in by design (offline_access).
+	SessionHash string    `json:"session_hash,omitempty"`
+	AuthTime    time.Time `json:"auth_time"`
+	ExpiresAt   time.Time `json:"expires_at"`
 	// RotatedAt is set when this token was exchanged for a newer one.
 	RotatedAt time.Time `json:"rotated_at,omitempty"`
 	// Successor is the hash of the token that replaced this one.

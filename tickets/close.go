@@ -77,10 +77,11 @@ func parseClose(r *http.Request) (closeRequest, error) {
 	return req, nil
 }
 
-// closeAnswer is the body of a close.
+// closeAnswer is the body of a close: exactly SPEC 8's {"status":...}. The
+// job id is for logs; GET /sso/api/outbox shows the job.
 type closeAnswer struct {
 	Status string `json:"status"`
-	JobID  int64  `json:"job_id,omitempty"`
+	JobID  int64  `json:"-"`
 }
 
 // handleClose serves POST /sso/api/tickets/{ticket_id}/close: it queues a

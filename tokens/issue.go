@@ -86,20 +86,21 @@ func (p *Provider) mint(ctx context.Context, g grant) (TokenSet, error) {
 // newFamily stores the anchor of a new grant and, when refresh is not
 // empty, its first refresh token. The anchor lives as long as the family
 // could, so an access token's `sid` is checkable for its whole life.
-func (p *Provider) newFamily(tx store.Tx, family, clientID, scope, refresh string, who identity, companyID int64, now time.Time) error {
+func (p *Provider) newFamily(tx store.Tx, family, clientID, scope, refresh, sessionHash string, who identity, companyID int64, now time.Time) error {
 	life := p.accessTTL
 	if refresh != "" {
 		life = max(life, p.refreshTTL)
 	}
 	anchor := store.RefreshToken{
-		TokenHash: familyKey(family),
-		FamilyID:  family,
-		ClientID:  clientID,
-		UserID:    who.userID,
-		CompanyID: companyID,
-		Scope:     scope,
-		AuthTime:  who.authTime,
-		ExpiresAt: now.Add(life),
+		TokenHash:   familyKey(family),
+		FamilyID:    family,
+		ClientID:    clientID,
+		UserID:      who.userID,
+		CompanyID:   companyID,
+		Scope:       scope,
+		SessionHash: sessionHash,
+		AuthTime:    who.authTime,
+		ExpiresAt:   now.Add(life),
 	}
 	if err := tx.PutRefreshToken(&anchor); err != nil {
 		return err
@@ -155,7 +156,9 @@ func (p *Provider) LoginTokens(ctx context.Context, issuer string, s store.Sessi
 		if ok {
 			issued = refresh
 		}
-		return p.newFamily(tx, family, LoginClientID, loginScope, issued, who, c.ID, p.now())
+		// The login's grant lives and dies with its session: a logout
+		// ends the tokens it handed out too.
+		return p.newFamily(tx, family, LoginClientID, loginScope, issued, s.IDHash, who, c.ID, p.now())
 	})
 	if err != nil {
 		return TokenSet{}, fmt.Errorf("tokens: storing the login grant: %w", err)

@@ -90,6 +90,12 @@ func (p *Provider) refreshGrant(ctx context.Context, cl *client, r *http.Request
 			oe = errInvalidGrant("refresh token reused; the grant is revoked")
 			return tx.RevokeRefreshFamily(rt.FamilyID)
 		}
+		if err := sessionAlive(tx, rt); errors.Is(err, store.ErrNotFound) {
+			oe = errInvalidGrant("the sign-in has ended (logged out)")
+			return tx.RevokeRefreshFamily(rt.FamilyID)
+		} else if err != nil {
+			return err
+		}
 		scope, bad := narrowScope(rt.Scope, r.PostForm.Get("scope"))
 		if bad != nil {
 			oe = bad

@@ -199,7 +199,7 @@ func (p *Provider) redeem(tx store.Tx, cl *client, ac store.AuthCode, redirectUR
 			refresh = newSecret()
 		}
 	}
-	if err := p.newFamily(tx, family, cl.id, ac.Scope, refresh, who, co.ID, now); err != nil {
+	if err := p.newFamily(tx, family, cl.id, ac.Scope, refresh, "", who, co.ID, now); err != nil {
 		return grant{}, nil, err
 	}
 	return grant{clientID: cl.id, scope: ac.Scope, nonce: ac.Nonce, family: family, who: who, company: co, refresh: refresh}, nil, nil

@@ -95,8 +95,10 @@ func (p *Provider) checkAccess(ctx context.Context, issuer, raw string) (accessC
 		if co, err = tx.Company(c.CompanyID); err != nil {
 			return err
 		}
-		anchor, err = tx.RefreshToken(familyKey(c.SID))
-		return err
+		if anchor, err = tx.RefreshToken(familyKey(c.SID)); err != nil {
+			return err
+		}
+		return sessionAlive(tx, anchor)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return accessClaims{}, store.Company{}, fmt.Errorf("%w: grant or company unknown", ErrInvalidToken)
@@ -165,4 +167,14 @@ func (p *Provider) VerifyAccessToken(ctx context.Context, r *http.Request, raw s
 		ExpiresAt: c.Expiry.Time(),
 	}
 	return s, co, nil
+}
+
+// sessionAlive fails with store.ErrNotFound when the session a grant is
+// tied to has ended (see store.RefreshToken.SessionHash).
+func sessionAlive(tx store.Tx, rt store.RefreshToken) error {
+	if rt.SessionHash == "" {
+		return nil
+	}
+	_, err := tx.Session(rt.SessionHash)
+	return err
 }

@@ -239,13 +239,13 @@ func (c *Client) GetClientsDetails(ctx context.Context, clientID int64, email st
 		// The same words WHMCS would answer, without spending a request.
 		return ClientDetails{}, &Error{Action: action, Kind: KindBusiness, Message: "Either clientid Or email Is Required"}
 	}
-	body, err := c.call(ctx, action, p)
+	var d ClientDetails
+	err := c.call(ctx, action, p, func(body []byte) (err error) {
+		d, err = decodeClientsDetails(body)
+		return err
+	})
 	if err != nil {
 		return ClientDetails{}, err
-	}
-	d, err := decodeClientsDetails(body)
-	if err != nil {
-		return ClientDetails{}, c.malformed(action, err)
 	}
 	return d, nil
 }
@@ -263,13 +263,13 @@ func (c *Client) GetClients(ctx context.Context, req GetClientsRequest) (Clients
 	}
 	p.Set("limitstart", strconv.Itoa(max(req.Start, 0)))
 	p.Set("limitnum", strconv.Itoa(pageSize(req.Limit)))
-	body, err := c.call(ctx, action, p)
+	var page ClientsPage
+	err := c.call(ctx, action, p, func(body []byte) (err error) {
+		page, err = decodeClientsPage(body)
+		return err
+	})
 	if err != nil {
 		return ClientsPage{}, err
-	}
-	page, err := decodeClientsPage(body)
-	if err != nil {
-		return ClientsPage{}, c.malformed(action, err)
 	}
 	return page, nil
 }
@@ -357,18 +357,20 @@ func (c *Client) AddClient(ctx context.Context, req AddClientRequest) (int64, er
 	if req.NoEmail {
 		p.Set("noemail", "true")
 	}
-	body, err := c.call(ctx, action, p)
-	if err != nil {
-		return 0, err
-	}
 	var resp struct {
 		ClientID FlexInt `json:"clientid"`
 	}
-	if err := json.Unmarshal(body, &resp); err != nil {
-		return 0, c.malformed(action, err)
-	}
-	if resp.ClientID <= 0 {
-		return 0, c.malformed(action, errMissingID)
+	err := c.call(ctx, action, p, func(body []byte) error {
+		if err := json.Unmarshal(body, &resp); err != nil {
+			return err
+		}
+		if resp.ClientID <= 0 {
+			return errMissingID
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	return int64(resp.ClientID), nil
 }
@@ -396,6 +398,5 @@ func (c *Client) UpdateClientStatus(ctx context.Context, clientID int64, status 
 	p := url.Values{}
 	p.Set("clientid", strconv.FormatInt(clientID, 10))
 	p.Set("status", canonical)
-	_, err := c.call(ctx, action, p)
-	return err
+	return c.call(ctx, action, p, nil)
 }

@@ -88,13 +88,13 @@ func (c *Client) GetInvoice(ctx context.Context, invoiceID int64) (Invoice, erro
 	}
 	p := url.Values{}
 	p.Set("invoiceid", strconv.FormatInt(invoiceID, 10))
-	body, err := c.call(ctx, action, p)
+	var inv Invoice
+	err := c.call(ctx, action, p, func(body []byte) (err error) {
+		inv, err = decodeInvoice(body)
+		return err
+	})
 	if err != nil {
 		return Invoice{}, err
-	}
-	inv, err := decodeInvoice(body)
-	if err != nil {
-		return Invoice{}, c.malformed(action, err)
 	}
 	return inv, nil
 }

@@ -139,13 +139,13 @@ func (c *Client) GetClientsProducts(ctx context.Context, req GetClientsProductsR
 	}
 	p.Set("limitstart", strconv.Itoa(max(req.Start, 0)))
 	p.Set("limitnum", strconv.Itoa(pageSize(req.Limit)))
-	body, err := c.call(ctx, action, p)
+	var page ProductsPage
+	err := c.call(ctx, action, p, func(body []byte) (err error) {
+		page, err = decodeProductsPage(body)
+		return err
+	})
 	if err != nil {
 		return ProductsPage{}, err
-	}
-	page, err := decodeProductsPage(body)
-	if err != nil {
-		return ProductsPage{}, c.malformed(action, err)
 	}
 	return page, nil
 }

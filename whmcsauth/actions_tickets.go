@@ -192,13 +192,13 @@ func (c *Client) OpenTicket(ctx context.Context, req OpenTicketRequest) (OpenedT
 	if req.NoEmail {
 		p.Set("noemail", "true")
 	}
-	body, err := c.call(ctx, action, p)
+	var t OpenedTicket
+	err := c.call(ctx, action, p, func(body []byte) (err error) {
+		t, err = decodeOpenedTicket(body)
+		return err
+	})
 	if err != nil {
 		return OpenedTicket{}, err
-	}
-	t, err := decodeOpenedTicket(body)
-	if err != nil {
-		return OpenedTicket{}, c.malformed(action, err)
 	}
 	return t, nil
 }
@@ -221,8 +221,7 @@ func (c *Client) AddTicketReply(ctx context.Context, req AddTicketReplyRequest) 
 	if req.NoEmail {
 		p.Set("noemail", "true")
 	}
-	_, err := c.call(ctx, action, p)
-	return err
+	return c.call(ctx, action, p, nil)
 }
 
 // UpdateTicketStatus sets a ticket's status (UpdateTicket). Statuses are not
@@ -232,8 +231,7 @@ func (c *Client) UpdateTicketStatus(ctx context.Context, ticketID int64, status 
 	p := url.Values{}
 	p.Set("ticketid", strconv.FormatInt(ticketID, 10))
 	p.Set("status", status)
-	_, err := c.call(ctx, action, p)
-	return err
+	return c.call(ctx, action, p, nil)
 }
 
 // GetTicket returns a ticket by database id with its replies in
@@ -243,13 +241,13 @@ func (c *Client) GetTicket(ctx context.Context, ticketID int64) (Ticket, error) 
 	p := url.Values{}
 	p.Set("ticketid", strconv.FormatInt(ticketID, 10))
 	p.Set("repliessort", "ASC")
-	body, err := c.call(ctx, action, p)
+	var t Ticket
+	err := c.call(ctx, action, p, func(body []byte) (err error) {
+		t, err = decodeTicket(body)
+		return err
+	})
 	if err != nil {
 		return Ticket{}, err
-	}
-	t, err := decodeTicket(body)
-	if err != nil {
-		return Ticket{}, c.malformed(action, err)
 	}
 	return t, nil
 }

@@ -53,7 +53,16 @@ type Config struct {
 	// Timeout bounds each call (DefaultTimeout when zero). The caller's
 	// context can shorten it further.
 	Timeout time.Duration
+	// Observer, when set, hears of every API request once it is over: the
+	// action, its outcome (OutcomeOK, or the failed call's Kind as a string:
+	// "auth", "business", "transport") and how long it took. It runs on the
+	// caller's goroutine, so it must be quick; metrics hang off it without
+	// this package depending on a metrics library.
+	Observer func(action, outcome string, took time.Duration)
 }
+
+// OutcomeOK is the Observer outcome of a successful call.
+const OutcomeOK = "ok"
 
 // Client calls the WHMCS External API. It is safe for concurrent use.
 type Client struct {
@@ -66,6 +75,7 @@ type Client struct {
 	keys       func() apiKeys
 	httpClient *http.Client
 	timeout    time.Duration
+	observe    func(action, outcome string, took time.Duration)
 }
 
 // apiKeys holds the credentials that go into every request body.
@@ -119,6 +129,7 @@ func NewClient(cfg Config) (*Client, error) {
 		keys:       keyring(apiKeys{secret: cfg.Secret, accessKey: cfg.AccessKey}),
 		httpClient: hc,
 		timeout:    timeout,
+		observe:    cfg.Observer,
 	}, nil
 }
 
@@ -131,9 +142,38 @@ type envelope struct {
 	Message json.RawMessage `json:"message"`
 }
 
-// call performs one API action and returns the raw body of a successful
-// answer. It makes exactly one HTTP request.
-func (c *Client) call(ctx context.Context, action string, params url.Values) ([]byte, error) {
+// call performs one API action: exactly one HTTP request. decode, when not
+// nil, reads the body of a successful answer; a body it cannot read is a
+// transport error (see malformed). The Observer hears of the call once,
+// with the outcome the caller gets.
+func (c *Client) call(ctx context.Context, action string, params url.Values, decode func(body []byte) error) error {
+	start := time.Now()
+	body, err := c.exchange(ctx, action, params)
+	if err == nil && decode != nil {
+		if derr := decode(body); derr != nil {
+			err = c.malformed(action, derr)
+		}
+	}
+	if c.observe != nil {
+		c.observe(action, outcome(err), time.Since(start))
+	}
+	return err
+}
+
+// outcome names how a call went for the Observer.
+func outcome(err error) string {
+	if err == nil {
+		return OutcomeOK
+	}
+	if e, ok := asError(err); ok {
+		return e.Kind.String()
+	}
+	return KindTransport.String()
+}
+
+// exchange sends one API request and returns the raw body of a successful
+// answer.
+func (c *Client) exchange(ctx context.Context, action string, params url.Values) ([]byte, error) {
 	form := url.Values{}
 	for k, v := range params {
 		form[k] = v

@@ -141,6 +141,12 @@ func (t tx) DeleteExpiredSessions(now time.Time, limit int) (int, error) {
 	return len(victims), nil
 }
 
+// CountSessions counts the keys of the sessions bucket from its pages'
+// headers, without decoding a session.
+func (t tx) CountSessions() (int, error) {
+	return t.b.Bucket(bSessions).Stats().KeyN, nil
+}
+
 // AuthCode returns the authorization code with the given hash.
 func (t tx) AuthCode(codeHash string) (store.AuthCode, error) {
 	var c store.AuthCode

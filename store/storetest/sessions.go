@@ -17,8 +17,17 @@ func companySessions(t *testing.T, tx store.Tx, companyID int64) []string {
 	return keysOf(ss, sessionHash)
 }
 
+// countSessions returns what CountSessions says.
+func countSessions(t *testing.T, tx store.Tx) int {
+	t.Helper()
+	n, err := tx.CountSessions()
+	noErr(t, "CountSessions", err)
+	return n
+}
+
 // testSessions checks session round trips, the per-company listing
-// following a company change, and DeleteSession cleaning that listing.
+// following a company change, DeleteSession cleaning that listing, and
+// CountSessions following all of it.
 func testSessions(t *testing.T, s store.Store) {
 	s1 := &store.Session{IDHash: "h1", UserID: 1, CompanyID: 1, Email: "a@example.com", Name: "A", Role: "admin",
 		AuthTime: base, ExpiresAt: base.Add(time.Hour), ClientIP: "192.0.2.1"}
@@ -38,6 +47,9 @@ func testSessions(t *testing.T, s store.Store) {
 		sameSet(t, "CompanySessions(1)", companySessions(t, tx, 1), []string{"h1", "h2"})
 		sameSet(t, "CompanySessions(2)", companySessions(t, tx, 2), []string{"h3"})
 		sameSet(t, "CompanySessions(3)", companySessions(t, tx, 3), nil)
+		if n := countSessions(t, tx); n != 3 {
+			t.Errorf("CountSessions = %d, want 3", n)
+		}
 		return nil
 	})
 
@@ -52,6 +64,9 @@ func testSessions(t *testing.T, s store.Store) {
 		same(t, "Session(h2) after company change", got, s2)
 		sameSet(t, "CompanySessions(1) after move and delete", companySessions(t, tx, 1), nil)
 		sameSet(t, "CompanySessions(2) after move", companySessions(t, tx, 2), []string{"h2", "h3"})
+		if n := countSessions(t, tx); n != 2 {
+			t.Errorf("CountSessions after a move and a delete = %d, want 2", n)
+		}
 		return nil
 	})
 }
@@ -100,6 +115,9 @@ func testExpiredSessions(t *testing.T, s store.Store) {
 		}
 		sameSet(t, "CompanySessions(1) after sweep", companySessions(t, tx, 1), []string{"atnow", "extended"})
 		sameSet(t, "CompanySessions(2) after sweep", companySessions(t, tx, 2), []string{"live"})
+		if n := countSessions(t, tx); n != 3 {
+			t.Errorf("CountSessions after sweep = %d, want 3", n)
+		}
 		return nil
 	})
 	// Later, the extended one expires too.

@@ -74,6 +74,8 @@ func testEmptyLists(t *testing.T, s store.Store) {
 		check("Jobs", len(js), err)
 		as, err := tx.Audit(10)
 		check("Audit", len(as), err)
+		n, err := tx.CountSessions()
+		check("CountSessions", n, err)
 		return nil
 	})
 	update(t, s, func(tx store.Tx) error {
