@@ -46,6 +46,9 @@ type Incoming struct {
 	// ID is the sender's event id. For a legacy body it is the content key
 	// that ingestion completes with a generation number.
 	ID string
+	// NumericID is set when the sender wrote the id as a number, so the
+	// answer echoes it in the same JSON type.
+	NumericID bool
 	// Type is one of the Event* constants, or the sender's name when
 	// Ignored.
 	Type string
@@ -129,6 +132,7 @@ func DecodeEvent(body []byte) (Incoming, error) {
 	if in.ID, err = decodeID(top["id"]); err != nil {
 		return Incoming{}, err
 	}
+	in.NumericID = len(top["id"]) > 0 && top["id"][0] != '"'
 	if in.OccurredAt, err = decodeTime(top["occurred_at"]); err != nil {
 		return Incoming{}, err
 	}

@@ -198,7 +198,7 @@ func signed(body []byte, ts int64) *http.Request {
 type answer struct {
 	Code   int
 	Status string `json:"status"`
-	ID     string `json:"id"`
+	ID     flexID `json:"id"`
 	Error  string `json:"error"`
 	Header http.Header
 	Raw    string
@@ -233,3 +233,16 @@ func whmcsSvc(clientID, pid int64, status string) whmcssim.Service {
 }
 
 func whmcssimDown() whmcssim.Fault { return whmcssim.Fault{Status: 503} }
+
+// flexID reads an answered id whether it came back as a string or a number.
+type flexID string
+
+func (f *flexID) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*f = flexID(s)
+		return nil
+	}
+	*f = flexID(b)
+	return nil
+}

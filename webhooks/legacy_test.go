@@ -37,16 +37,16 @@ func TestLegacyBody(t *testing.T) {
 	}
 
 	first := step("Suspended", false, "accepted", store.StatusSuspended)
-	if !strings.HasPrefix(first.ID, "legacy/") || !strings.HasSuffix(first.ID, "/1") {
-		t.Errorf("legacy id %q", first.ID)
+	if !strings.HasPrefix(string(first.ID), "legacy/") || !strings.HasSuffix(string(first.ID), "/1") {
+		t.Errorf("legacy id %q", string(first.ID))
 	}
 	step("Suspended", true, "duplicate", store.StatusSuspended) // a redelivery changes nothing
 	step("suspended", false, "duplicate", store.StatusSuspended)
 	step("Active", true, "accepted", store.StatusActive)
 	// The same content again, after the company moved: a new change.
 	again := step("Suspended", false, "accepted", store.StatusSuspended)
-	if again.ID == first.ID || !strings.HasSuffix(again.ID, "/2") {
-		t.Errorf("second suspension id %q (first %q)", again.ID, first.ID)
+	if string(again.ID) == string(first.ID) || !strings.HasSuffix(string(again.ID), "/2") {
+		t.Errorf("second suspension id %q (first %q)", string(again.ID), string(first.ID))
 	}
 	step("Suspended", false, "duplicate", store.StatusSuspended)
 	// Moved by something else than a legacy event (an operator, the sweep).

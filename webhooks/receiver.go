@@ -159,7 +159,11 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		zap.Int64("client", in.ClientID), zap.Int64("service", in.ServiceID), zap.Int64("product", in.ProductID),
 		zap.Int64("invoice", in.InvoiceID), zap.Int64("company", res.companyID), zap.String("outcome", res.outcome),
 		zap.Bool("legacy", in.Legacy))
-	writeJSON(w, http.StatusOK, map[string]string{"status": "accepted", "id": res.id})
+	var id any = res.id
+	if in.NumericID {
+		id = json.RawMessage(res.id)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "accepted", "id": id})
 }
 
 // seen is a read-only duplicate check ahead of the write transaction, so
