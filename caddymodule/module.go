@@ -5,6 +5,7 @@ package caddymodule
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strconv"
 
@@ -95,6 +96,9 @@ func publishIdentity(r *http.Request, id gate.Identity) {
 func clientIP(r *http.Request) string {
 	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok && ip != "" {
 		return ip
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
 	}
 	return r.RemoteAddr
 }

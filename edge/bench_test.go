@@ -24,9 +24,12 @@ import (
 // benchEdge is the pipeline as caddymodule wires it (minus webhooks and the
 // service API, which the measured paths never reach), over a real bolt file.
 type benchEdge struct {
-	edge   *edge.Edge
-	store  store.Store
-	cookie string
+	edge     *edge.Edge
+	store    store.Store
+	sessions *session.Manager
+	tokens   *tokens.Provider
+	company  store.Company
+	cookie   string
 }
 
 // Ids above 99 on purpose: strconv serves 0..99 from a static table, which
@@ -38,7 +41,7 @@ const (
 	benchServiceID = 15804
 )
 
-func newBenchEdge(b *testing.B, login edge.Authenticator) *benchEdge {
+func newBenchEdge(b testing.TB, login edge.Authenticator) *benchEdge {
 	b.Helper()
 	ctx := context.Background()
 	st, err := boltstore.Open(filepath.Join(b.TempDir(), "state.db"), boltstore.Options{})
@@ -89,7 +92,7 @@ func newBenchEdge(b *testing.B, login edge.Authenticator) *benchEdge {
 		ClientAreaURL:   "https://whmcs.example/clientarea.php",
 		FailureFloor:    250 * time.Millisecond,
 	})
-	return &benchEdge{edge: e, store: st, cookie: cookie}
+	return &benchEdge{edge: e, store: st, sessions: sessions, tokens: provider, company: company, cookie: cookie}
 }
 
 // browserHeader is what RC-CHAT's SPA sends on an API call: about a dozen

@@ -21,6 +21,9 @@ type principal struct {
 	company store.Company
 	// cookie is the session cookie value; empty for bearer tokens.
 	cookie string
+	// entry is the session cache entry behind cookie; nil for bearer
+	// tokens. Its identity headers are built once per store revision.
+	entry *session.Entry
 }
 
 // proxy lets an authenticated request of an active company through to
@@ -77,6 +80,10 @@ func (e *Edge) public(w http.ResponseWriter, r *http.Request, next Next) error {
 
 // inject sets the identity headers and placeholders of an authorised request.
 func (e *Edge) inject(r *http.Request, p principal) {
+	if p.entry != nil {
+		e.injectCached(r, p.entry)
+		return
+	}
 	id := e.identity(r, p.session, p.company)
 	id.SetHeaders(r.Header)
 	if e.cfg.OnIdentity != nil {
@@ -87,10 +94,10 @@ func (e *Edge) inject(r *http.Request, p principal) {
 // authenticate finds the session cookie or a sidecar access token. Any other
 // Authorization value is RC-CHAT's own business and is left untouched.
 func (e *Edge) authenticate(r *http.Request) (principal, error) {
-	if c, err := r.Cookie(session.CookieName); err == nil {
-		s, co, err := e.cfg.Sessions.Resolve(r.Context(), c.Value)
+	if cookie, ok := requestCookie(r, session.CookieName); ok {
+		entry, err := e.cfg.Sessions.Lookup(r.Context(), cookie)
 		if err == nil {
-			return principal{session: s, company: co, cookie: c.Value}, nil
+			return principal{session: entry.Session, company: entry.Company, cookie: cookie, entry: entry}, nil
 		}
 		if !errors.Is(err, session.ErrNoSession) {
 			e.log.Error("resolving a session", zap.Error(err))
@@ -108,8 +115,23 @@ func (e *Edge) authenticate(r *http.Request) (principal, error) {
 	return principal{}, session.ErrNoSession
 }
 
+// identity is the identity of a principal, with a freshly looked-up
+// assertion; injectCached is the cached form of the same for sessions.
 func (e *Edge) identity(r *http.Request, s store.Session, c store.Company) gate.Identity {
-	id := gate.Identity{
+	id := unsignedIdentity(s, c)
+	if e.cfg.Tokens != nil {
+		a, err := e.cfg.Tokens.Assertion(r.Context(), e.cfg.Tokens.IssuerFor(r), s, c)
+		if err != nil {
+			e.log.Error("signing the identity assertion", zap.Error(err))
+		}
+		id.Assertion = a
+	}
+	return id
+}
+
+// unsignedIdentity is the identity of a principal without its assertion.
+func unsignedIdentity(s store.Session, c store.Company) gate.Identity {
+	return gate.Identity{
 		UserID:         strconv.FormatInt(s.UserID, 10),
 		Email:          s.Email,
 		Role:           s.Role,
@@ -121,14 +143,6 @@ func (e *Edge) identity(r *http.Request, s store.Session, c store.Company) gate.
 		WHMCSServiceID: c.WHMCSServiceID,
 		DueDate:        c.DueDate,
 	}
-	if e.cfg.Tokens != nil {
-		a, err := e.cfg.Tokens.Assertion(r.Context(), e.cfg.Tokens.IssuerFor(r), s, c)
-		if err != nil {
-			e.log.Error("signing the identity assertion", zap.Error(err))
-		}
-		id.Assertion = a
-	}
-	return id
 }
 
 func (e *Edge) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, clean string) error {

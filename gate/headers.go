@@ -169,53 +169,101 @@ const (
 	hdrIdentity       = "X-Rcchat-Identity"
 )
 
-// identityHeaderCount is how many headers SetHeaders can write.
-const identityHeaderCount = 13
+// identityHeaderNames are the SPEC 5.4 headers in the order IdentityHeaders
+// keeps their values.
+var identityHeaderNames = [...]string{
+	hdrAuthUser, hdrAuthEmail, hdrUserID, hdrUserEmail, hdrUserRole,
+	hdrCompanyID, hdrCompanyName, hdrCompanyStatus, hdrPlan,
+	hdrWHMCSClientID, hdrWHMCSServiceID, hdrDueDate, hdrIdentity,
+}
 
-// SetHeaders writes the SPEC 5.4 identity headers into h. It strips every
-// identity header first, whatever the caller did before: setting a header
-// only when it has a value would otherwise let a client's copy of an empty
-// one through (Caddy CVE-2026-30851). Empty strings and non-positive ids are
-// left out rather than sent as "" or "0", which the upstream could mistake
-// for a real value.
-func (id Identity) SetHeaders(h http.Header) {
-	StripIdentityHeaders(h)
-	// One backing array for all values instead of one slice per header.
-	s := headerSetter{h: h, buf: make([]string, 0, identityHeaderCount)}
+// identityHeaderCount is how many headers Set can write. X-RCChat-Identity
+// comes last because it is the one value replaced on its own (WithAssertion).
+const (
+	identityHeaderCount = len(identityHeaderNames)
+	idxIdentity         = identityHeaderCount - 1
+)
+
+// IdentityHeaders are an Identity's header values, sanitised and formatted
+// once. The request path of a signed-in user keeps them with its cached
+// session, so a request costs no formatting, percent-encoding or scan for
+// control characters, only the map writes. The zero value writes nothing.
+type IdentityHeaders struct {
+	// values[i] belongs to identityHeaderNames[i]; "" means "leave out".
+	values [identityHeaderCount]string
+	// n counts the non-empty values, so Set allocates exactly once.
+	n int
+}
+
+// Headers formats id's header values as SetHeaders writes them.
+func (id Identity) Headers() IdentityHeaders {
 	user, email := headerValue(id.UserID), headerValue(id.Email)
-	s.set(hdrAuthUser, user)
-	s.set(hdrAuthEmail, email)
-	s.set(hdrUserID, user)
-	s.set(hdrUserEmail, email)
-	s.set(hdrUserRole, headerValue(id.Role))
-	s.setID(hdrCompanyID, id.CompanyID)
-	s.set(hdrCompanyName, percentEncode(id.CompanyName))
-	s.set(hdrCompanyStatus, headerValue(id.CompanyStatus))
-	s.set(hdrPlan, headerValue(id.Plan))
-	s.setID(hdrWHMCSClientID, id.WHMCSClientID)
-	s.setID(hdrWHMCSServiceID, id.WHMCSServiceID)
-	s.set(hdrDueDate, headerValue(id.DueDate))
-	s.set(hdrIdentity, headerValue(id.Assertion))
+	hs := IdentityHeaders{values: [identityHeaderCount]string{
+		user, email, user, email, headerValue(id.Role),
+		formatID(id.CompanyID), percentEncode(id.CompanyName), headerValue(id.CompanyStatus), headerValue(id.Plan),
+		formatID(id.WHMCSClientID), formatID(id.WHMCSServiceID), headerValue(id.DueDate), headerValue(id.Assertion),
+	}}
+	hs.count()
+	return hs
 }
 
-type headerSetter struct {
-	h   http.Header
-	buf []string
+// WithAssertion returns hs with X-RCChat-Identity set to assertion, which is
+// signed far more often than the rest of the identity changes.
+func (hs IdentityHeaders) WithAssertion(assertion string) IdentityHeaders {
+	hs.values[idxIdentity] = headerValue(assertion)
+	hs.count()
+	return hs
 }
 
-func (s *headerSetter) set(key, v string) {
-	if v == "" {
+func (hs *IdentityHeaders) count() {
+	hs.n = 0
+	for _, v := range hs.values {
+		if v != "" {
+			hs.n++
+		}
+	}
+}
+
+// Set writes the identity headers into h after stripping every identity
+// header, whatever the caller did before: setting a header only when it has
+// a value would otherwise let a client's copy of an empty one through (Caddy
+// CVE-2026-30851). Empty values are left out rather than sent as "", which
+// the upstream could mistake for a real value.
+//
+// Each header gets its own one-element slice, cut from one fresh backing
+// array: the values must not be shared between requests, because handlers
+// after this one (header_up, for one) may rewrite them in place.
+func (hs *IdentityHeaders) Set(h http.Header) {
+	StripIdentityHeaders(h)
+	if hs.n == 0 {
 		return
 	}
-	s.buf = append(s.buf, v)
-	n := len(s.buf)
-	s.h[key] = s.buf[n-1 : n : n]
+	buf := make([]string, hs.n)
+	i := 0
+	for k, v := range hs.values {
+		if v == "" {
+			continue
+		}
+		buf[i] = v
+		h[identityHeaderNames[k]] = buf[i : i+1 : i+1]
+		i++
+	}
 }
 
-func (s *headerSetter) setID(key string, v int64) {
-	if v > 0 {
-		s.set(key, strconv.FormatInt(v, 10))
+// SetHeaders writes the SPEC 5.4 identity headers into h, replacing every
+// client-sent copy (see IdentityHeaders.Set). Non-positive ids are left out
+// like empty strings.
+func (id Identity) SetHeaders(h http.Header) {
+	hs := id.Headers()
+	hs.Set(h)
+}
+
+// formatID is an id's header value; non-positive ids mean "unknown".
+func formatID(v int64) string {
+	if v <= 0 {
+		return ""
 	}
+	return strconv.FormatInt(v, 10)
 }
 
 // headerValue drops control characters so that a value taken from WHMCS can

@@ -332,6 +332,62 @@ func TestSetHeadersOmitsUnknownValues(t *testing.T) {
 	}
 }
 
+func TestIdentityHeadersWithAssertion(t *testing.T) {
+	full := fullIdentity()
+	want := http.Header{}
+	full.SetHeaders(want)
+
+	unsigned := full
+	unsigned.Assertion = ""
+	hs := unsigned.Headers().WithAssertion(full.Assertion + "\r\n")
+	got := http.Header{}
+	hs.Set(got)
+	if !maps.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("WithAssertion headers = %v\nwant %v", got, want)
+	}
+	// Removing the assertion again leaves the header out, not empty.
+	hs = hs.WithAssertion("")
+	got = http.Header{}
+	hs.Set(got)
+	if _, ok := got["X-Rcchat-Identity"]; ok || len(got) != len(want)-1 {
+		t.Fatalf("empty assertion: %v", got)
+	}
+}
+
+func TestIdentityHeadersAreNotSharedBetweenRequests(t *testing.T) {
+	hs := fullIdentity().Headers()
+	a, b := http.Header{}, http.Header{}
+	hs.Set(a)
+	hs.Set(b)
+	// A later handler rewriting a value in place (header_up does) must
+	// not reach another request, nor another header of the same one.
+	a["X-Rcchat-User-Id"][0] = "1"
+	a["X-Rcchat-Plan"] = append(a["X-Rcchat-Plan"], "Enterprise")
+	if b.Get("X-Rcchat-User-Id") != "42" || a.Get("X-Auth-Request-User") != "42" {
+		t.Fatal("a value is shared")
+	}
+	if got := a.Values("X-Rcchat-Company-Status"); !slices.Equal(got, []string{"active"}) {
+		t.Fatalf("append spilled into the next header: %q", got)
+	}
+	again := http.Header{}
+	hs.Set(again)
+	if again.Get("X-Rcchat-User-Id") != "42" {
+		t.Fatal("the prepared values were modified through a request")
+	}
+}
+
+func TestIdentityHeadersSetAllocatesOnce(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
+	hs := fullIdentity().Headers()
+	h := browserHeaders()
+	hs.Set(h) // the map has grown to its final size
+	if allocs := testing.AllocsPerRun(100, func() { hs.Set(h) }); allocs != 1 {
+		t.Fatalf("Set allocates %v times, want 1 (the values)", allocs)
+	}
+}
+
 func TestPercentEncode(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"", ""},

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rcchat/caddy-whmcs-auth/store"
 )
@@ -20,19 +21,39 @@ type cache struct {
 
 	mu       sync.RWMutex
 	revision uint64
-	entries  map[[sha256.Size]byte]entry
+	entries  map[[sha256.Size]byte]*Entry
 }
 
-type entry struct {
-	session store.Session
-	company store.Company
+// Entry is a session and its company as read at one store revision. It is
+// shared by every request presenting the same cookie until the next store
+// write retires it, so it must be treated as read-only.
+type Entry struct {
+	Session store.Session
+	Company store.Company
+
+	derived atomic.Value
+}
+
+// Derived returns what build derives from e (the edge's identity headers),
+// calling build only the first time; when first calls race, one result is
+// kept for all. Because the entry is retired on the next store write, what
+// is derived from it can never outlive the records it was derived from.
+func (e *Entry) Derived(build func(*Entry) any) any {
+	if v := e.derived.Load(); v != nil {
+		return v
+	}
+	v := build(e)
+	if e.derived.CompareAndSwap(nil, v) {
+		return v
+	}
+	return e.derived.Load()
 }
 
 func newCache(st store.Store, limit int) *cache {
-	return &cache{store: st, limit: limit, entries: make(map[[sha256.Size]byte]entry)}
+	return &cache{store: st, limit: limit, entries: make(map[[sha256.Size]byte]*Entry)}
 }
 
-func (c *cache) get(ctx context.Context, key [sha256.Size]byte) (entry, error) {
+func (c *cache) get(ctx context.Context, key [sha256.Size]byte) (*Entry, error) {
 	rev := c.store.Revision()
 	c.mu.RLock()
 	e, ok := c.entries[key]
@@ -44,20 +65,25 @@ func (c *cache) get(ctx context.Context, key [sha256.Size]byte) (entry, error) {
 
 	e, err := c.load(ctx, key)
 	if err != nil {
-		return entry{}, err
+		return nil, err
 	}
 	c.mu.Lock()
-	if c.revision != rev || len(c.entries) >= c.limit {
-		c.entries = make(map[[sha256.Size]byte]entry)
-		c.revision = rev
+	// A load that started before another one moved the cache to a newer
+	// revision is returned but not kept: keeping it would empty the newer
+	// entries for data that is already known to be old.
+	if rev >= c.revision {
+		if c.revision != rev || len(c.entries) >= c.limit {
+			c.entries = make(map[[sha256.Size]byte]*Entry)
+			c.revision = rev
+		}
+		c.entries[key] = e
 	}
-	c.entries[key] = e
 	c.mu.Unlock()
 	return e, nil
 }
 
-func (c *cache) load(ctx context.Context, key [sha256.Size]byte) (entry, error) {
-	var e entry
+func (c *cache) load(ctx context.Context, key [sha256.Size]byte) (*Entry, error) {
+	e := &Entry{}
 	err := c.store.View(ctx, func(tx store.Tx) error {
 		s, err := tx.Session(hex.EncodeToString(key[:]))
 		if err != nil {
@@ -67,11 +93,14 @@ func (c *cache) load(ctx context.Context, key [sha256.Size]byte) (entry, error) 
 		if err != nil {
 			return err
 		}
-		e = entry{session: s, company: co}
+		e.Session, e.Company = s, co
 		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return entry{}, ErrNoSession
+		return nil, ErrNoSession
 	}
-	return e, err
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }

@@ -32,6 +32,9 @@ var ErrNoSession = errors.New("session: no valid session")
 // tokenBytes is the entropy of a session id (256 bits).
 const tokenBytes = 32
 
+// tokenLen is the length of a cookie value: tokenBytes in unpadded base64url.
+const tokenLen = (tokenBytes*8 + 5) / 6
+
 // Manager opens, resolves and revokes sessions.
 type Manager struct {
 	store store.Store
@@ -88,18 +91,29 @@ func (m *Manager) Open(ctx context.Context, user store.User, company store.Compa
 // are now. Anything but a live session yields ErrNoSession; the caller then
 // treats the request as unauthenticated, never as a pass-through.
 func (m *Manager) Resolve(ctx context.Context, token string) (store.Session, store.Company, error) {
-	key, ok := tokenKey(token)
-	if !ok {
-		return store.Session{}, store.Company{}, ErrNoSession
-	}
-	e, err := m.cache.get(ctx, key)
+	e, err := m.Lookup(ctx, token)
 	if err != nil {
 		return store.Session{}, store.Company{}, err
 	}
-	if !m.now().Before(e.session.ExpiresAt) {
-		return store.Session{}, store.Company{}, ErrNoSession
+	return e.Session, e.Company, nil
+}
+
+// Lookup is Resolve for the request path: it returns the cached entry
+// itself, so that what the caller derives from it (Entry.Derived) is
+// computed once per store revision rather than once per request.
+func (m *Manager) Lookup(ctx context.Context, token string) (*Entry, error) {
+	key, ok := tokenKey(token)
+	if !ok {
+		return nil, ErrNoSession
 	}
-	return e.session, e.company, nil
+	e, err := m.cache.get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if !m.now().Before(e.Session.ExpiresAt) {
+		return nil, ErrNoSession
+	}
+	return e, nil
 }
 
 // Revoke ends the session behind a cookie value. Unknown ids are not an error.
@@ -162,7 +176,10 @@ func HashToken(token string) string {
 // tokenKey validates the shape of a cookie value and hashes it without
 // allocating; malformed values never reach the store.
 func tokenKey(token string) ([sha256.Size]byte, bool) {
-	if len(token) != base64.RawURLEncoding.EncodedLen(tokenBytes) {
+	// The copy is what keeps this free of allocations: []byte(token)
+	// only gets a stack buffer up to 32 bytes, and a token has 43.
+	var buf [tokenLen]byte
+	if len(token) != len(buf) {
 		return [sha256.Size]byte{}, false
 	}
 	for i := 0; i < len(token); i++ {
@@ -170,6 +187,7 @@ func tokenKey(token string) ([sha256.Size]byte, bool) {
 		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			return [sha256.Size]byte{}, false
 		}
+		buf[i] = c
 	}
-	return sha256.Sum256([]byte(token)), true
+	return sha256.Sum256(buf[:]), true
 }

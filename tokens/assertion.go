@@ -3,6 +3,7 @@ package tokens
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -43,14 +44,14 @@ func newAssertionCache(max int) *assertionCache {
 	return &assertionCache{max: max, m: make(map[assertionKey]assertionEntry)}
 }
 
-func (c *assertionCache) get(k assertionKey, now time.Time) (string, bool) {
+func (c *assertionCache) get(k assertionKey, now time.Time) (assertionEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[k]
 	if !ok || e.exp.Sub(now) < assertionMinLeft {
-		return "", false
+		return assertionEntry{}, false
 	}
-	return e.token, true
+	return e, true
 }
 
 func (c *assertionCache) put(k assertionKey, e assertionEntry, now time.Time) {
@@ -77,6 +78,46 @@ func (c *assertionCache) put(k assertionKey, e assertionEntry, now time.Time) {
 // same string is returned for as long as it has at least a minute left and
 // nothing it states has changed.
 func (p *Provider) Assertion(ctx context.Context, issuer string, s store.Session, c store.Company) (string, error) {
+	a, err := p.assertion(ctx, issuer, s, c)
+	return a.Token, err
+}
+
+// SignedAssertion is an identity assertion with what decides whether it may
+// be sent again (see Reusable).
+type SignedAssertion struct {
+	// Token is the X-RCChat-Identity value.
+	Token string
+
+	host, kid string
+	// reuseUntil is the last instant Assertion would still return Token.
+	reuseUntil time.Time
+}
+
+// RequestAssertion is Assertion for the issuer of r (IssuerFor).
+func (p *Provider) RequestAssertion(ctx context.Context, r *http.Request, s store.Session, c store.Company) (SignedAssertion, error) {
+	a, err := p.assertion(ctx, p.IssuerFor(r), s, c)
+	a.host = r.Host
+	return a, err
+}
+
+// Reusable reports whether a, from RequestAssertion for the same session
+// and company, may be sent on r as it is: whether Assertion would return it
+// now. That holds while r names the same host (hence the same issuer), a's
+// key is still the current one and not due for rotation, and a has at least
+// a minute left. It neither locks nor allocates, so the request path can keep
+// one assertion with each cached session instead of hashing every claim into
+// the shared cache on every request; the caller must drop a when the
+// session or company may have changed.
+func (p *Provider) Reusable(a *SignedAssertion, r *http.Request) bool {
+	if a == nil || a.Token == "" || (p.issuer == "" && a.host != r.Host) {
+		return false
+	}
+	now := p.now()
+	cur := p.keys.Load().current
+	return a.kid == cur.kid && now.Before(cur.created.Add(p.rotation)) && !now.After(a.reuseUntil)
+}
+
+func (p *Provider) assertion(ctx context.Context, issuer string, s store.Session, c store.Company) (SignedAssertion, error) {
 	key := p.signer(ctx)
 	now := p.now()
 	k := assertionKey{
@@ -87,8 +128,8 @@ func (p *Provider) Assertion(ctx context.Context, issuer string, s store.Session
 		updated: c.UpdatedAt.UnixNano(), authTime: s.AuthTime.Unix(),
 		vouched: s.Vouched,
 	}
-	if tok, ok := p.assertions.get(k, now); ok {
-		return tok, nil
+	if e, ok := p.assertions.get(k, now); ok {
+		return SignedAssertion{Token: e.token, kid: key.kid, reuseUntil: e.exp.Add(-assertionMinLeft)}, nil
 	}
 	exp := now.Add(assertionTTL)
 	tok, err := jwt.Signed(key.jwt).Claims(assertionClaims{
@@ -106,10 +147,11 @@ func (p *Provider) Assertion(ctx context.Context, issuer string, s store.Session
 		CompanyStatus:  string(c.Status),
 	}).Serialize()
 	if err != nil {
-		return "", fmt.Errorf("tokens: signing the identity assertion: %w", err)
+		return SignedAssertion{}, fmt.Errorf("tokens: signing the identity assertion: %w", err)
 	}
 	// The cached expiry is the one in the token, which JWT truncates to
 	// whole seconds.
-	p.assertions.put(k, assertionEntry{token: tok, exp: time.Unix(exp.Unix(), 0)}, now)
-	return tok, nil
+	e := assertionEntry{token: tok, exp: time.Unix(exp.Unix(), 0)}
+	p.assertions.put(k, e, now)
+	return SignedAssertion{Token: tok, kid: key.kid, reuseUntil: e.exp.Add(-assertionMinLeft)}, nil
 }

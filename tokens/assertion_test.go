@@ -1,6 +1,7 @@
 package tokens_test
 
 import (
+	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
@@ -99,5 +100,79 @@ func TestAssertion(t *testing.T) {
 	a5, _ := e.p.Assertion(e.ctx, e.srv.URL, e.sess, e.company)
 	if a5 == a4 || kidOf(t, a5) == kidOf(t, a4) {
 		t.Fatal("assertion not re-signed after a rotation")
+	}
+}
+
+// Reusable must agree with Assertion: an assertion kept with a cached session
+// is sent again exactly when Assertion would have returned it.
+func TestRequestAssertionReusable(t *testing.T) {
+	for _, fixedIssuer := range []bool{true, false} {
+		e := newEnv(t, func(c *tokens.Config) {
+			if !fixedIssuer {
+				c.Issuer = ""
+			}
+		})
+		r := httptest.NewRequest("GET", "/backend/tickets", nil)
+		r.Host = "Chat.Example.com"
+		a, err := e.p.RequestAssertion(e.ctx, r, e.sess, e.company)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want, _ := e.p.Assertion(e.ctx, e.p.IssuerFor(r), e.sess, e.company); a.Token != want {
+			t.Fatal("RequestAssertion and Assertion disagree")
+		}
+		if !e.p.Reusable(&a, r) {
+			t.Fatal("a fresh assertion is not reusable")
+		}
+		if e.p.Reusable(nil, r) || e.p.Reusable(&tokens.SignedAssertion{}, r) {
+			t.Fatal("no assertion is reusable")
+		}
+
+		// Another host is another issuer, unless the issuer is fixed.
+		other := r.Clone(e.ctx)
+		other.Host = "chat.example.com"
+		if e.p.Reusable(&a, other) != fixedIssuer {
+			t.Fatalf("fixed issuer %v: reusable for another host = %v", fixedIssuer, !fixedIssuer)
+		}
+
+		// Reused while at least a minute is left, as Assertion does.
+		e.clk.Add(3*time.Minute + 58*time.Second)
+		if !e.p.Reusable(&a, r) {
+			t.Fatal("not reusable with more than a minute left")
+		}
+		e.clk.Add(3 * time.Second)
+		if e.p.Reusable(&a, r) {
+			t.Fatal("reusable with less than a minute left")
+		}
+
+		// A rotation makes the new key sign.
+		b, _ := e.p.RequestAssertion(e.ctx, r, e.sess, e.company)
+		if !e.p.Reusable(&b, r) || b.Token == a.Token {
+			t.Fatal("not re-signed once stale")
+		}
+		if err := e.p.Rotate(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if e.p.Reusable(&b, r) {
+			t.Fatal("reusable after a rotation")
+		}
+	}
+}
+
+// A key due for rotation is not reused either: Assertion would rotate it.
+func TestRequestAssertionNotReusableWhenRotationIsDue(t *testing.T) {
+	e := newEnv(t, func(c *tokens.Config) { c.KeyRotation = time.Hour })
+	r := httptest.NewRequest("GET", "/", nil)
+	a, err := e.p.RequestAssertion(e.ctx, r, e.sess, e.company)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Add(time.Hour)
+	if e.p.Reusable(&a, r) {
+		t.Fatal("reusable although the key is due for rotation")
+	}
+	b, _ := e.p.RequestAssertion(e.ctx, r, e.sess, e.company)
+	if kidOf(t, b.Token) == kidOf(t, a.Token) {
+		t.Fatal("not signed by a new key")
 	}
 }
