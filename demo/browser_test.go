@@ -23,16 +23,10 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// A person opens the demo, signs in as a demo client, and lands on the
-// upstream page that shows the identity headers RC-CHAT received.
-func TestBrowserSignsInAndSeesIdentityHeaders(t *testing.T) {
-	d, err := Start(Options{StateDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	ana := d.Clients[0]
-
+// browser starts headless Chromium the way this machine allows (as root,
+// no network beyond loopback) and ends it with the test.
+func browser(t *testing.T) context.Context {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
 		chromedp.NoSandbox,
@@ -46,11 +40,23 @@ func TestBrowserSignsInAndSeesIdentityHeaders(t *testing.T) {
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
 	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelTimeout()
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	return ctx
+}
+
+// A person opens the demo, signs in as a demo client, and lands on the
+// upstream page that shows the identity headers RC-CHAT received.
+func TestBrowserSignsInAndSeesIdentityHeaders(t *testing.T) {
+	d, err := Start(Options{StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ana := d.Clients[0]
+
+	ctx := browser(t)
 
 	var loginTitle, table, location string
 	var screenshot []byte
@@ -102,15 +108,7 @@ func TestBrowserSuspendedClientIsRefused(t *testing.T) {
 		t.Fatal("the demo has no suspended client")
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.UserDataDir(t.TempDir()))
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelTimeout()
+	ctx := browser(t)
 
 	var alert string
 	err = chromedp.Run(ctx,

@@ -62,3 +62,18 @@ func (p *Provider) authenticateClient(r *http.Request) (*client, *oauthError) {
 	}
 	return cl, nil
 }
+
+// clientRequest parses a form POST from a client and authenticates the
+// client, answering the RFC 6749 error itself when either fails.
+func (p *Provider) clientRequest(w http.ResponseWriter, r *http.Request) (*client, bool) {
+	if oe := parseForm(w, r); oe != nil {
+		writeOAuthError(w, oe)
+		return nil, false
+	}
+	cl, oe := p.authenticateClient(r)
+	if oe != nil {
+		writeOAuthError(w, oe)
+		return nil, false
+	}
+	return cl, true
+}

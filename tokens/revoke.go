@@ -17,13 +17,8 @@ import (
 // tokens of other clients, get the same 200 so the endpoint tells nobody
 // which tokens exist.
 func (p *Provider) serveRevoke(w http.ResponseWriter, r *http.Request) {
-	if oe := parseForm(w, r); oe != nil {
-		writeOAuthError(w, oe)
-		return
-	}
-	cl, oe := p.authenticateClient(r)
-	if oe != nil {
-		writeOAuthError(w, oe)
+	cl, ok := p.clientRequest(w, r)
+	if !ok {
 		return
 	}
 	raw := r.PostForm.Get("token")

@@ -19,16 +19,12 @@ type tokenResponse struct {
 
 // serveToken handles POST /sso/token.
 func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
-	if oe := parseForm(w, r); oe != nil {
-		writeOAuthError(w, oe)
-		return
-	}
-	cl, oe := p.authenticateClient(r)
-	if oe != nil {
-		writeOAuthError(w, oe)
+	cl, ok := p.clientRequest(w, r)
+	if !ok {
 		return
 	}
 	var g grant
+	var oe *oauthError
 	switch r.PostForm.Get("grant_type") {
 	case "authorization_code":
 		g, oe = p.codeGrant(r.Context(), cl, r)
