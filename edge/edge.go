@@ -106,7 +106,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next Next) erro
 		if e.cfg.LoginPath != "" && strings.EqualFold(clean, e.cfg.LoginPath) && r.Method == http.MethodPost {
 			return e.interceptLogin(w, r, next)
 		}
-		if e.cfg.Public.Match(r.URL.EscapedPath()) {
+		if e.cfg.Public.MatchClean(clean) {
 			return e.public(w, r, next)
 		}
 	}

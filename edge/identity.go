@@ -20,15 +20,14 @@ import (
 type cachedIdentity struct {
 	unsigned gate.Identity
 	headers  gate.IdentityHeaders
-	// signed is the last assertion with the identity and headers that carry
-	// it; replaced when Provider.Reusable says it is no longer what
+	// signed is the last assertion with the headers that carry it;
+	// replaced when Provider.Reusable says it is no longer what
 	// Provider.Assertion would return.
 	signed atomic.Pointer[signedIdentity]
 }
 
 type signedIdentity struct {
 	assertion tokens.SignedAssertion
-	id        gate.Identity
 	headers   gate.IdentityHeaders
 }
 
@@ -57,12 +56,13 @@ func (e *Edge) injectCached(r *http.Request, entry *session.Entry) {
 			// and the next one tries again (Reusable refuses an empty one).
 			e.log.Error("signing the identity assertion", zap.Error(err))
 		}
-		sig = &signedIdentity{assertion: a, id: ci.unsigned, headers: ci.headers.WithAssertion(a.Token)}
-		sig.id.Assertion = a.Token
+		sig = &signedIdentity{assertion: a, headers: ci.headers.WithAssertion(a.Token)}
 		ci.signed.Store(sig)
 	}
 	sig.headers.Set(r.Header)
 	if e.cfg.OnIdentity != nil {
-		e.cfg.OnIdentity(r, sig.id)
+		id := ci.unsigned
+		id.Assertion = sig.assertion.Token
+		e.cfg.OnIdentity(r, id)
 	}
 }

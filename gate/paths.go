@@ -136,9 +136,13 @@ func compilePattern(pat string) (clean string, prefix bool, err error) {
 // public would trust the upstream to fold case the same way.
 func (p PublicPaths) Match(escapedPath string) bool {
 	clean, suspicious := CleanPath(escapedPath)
-	if suspicious {
-		return false
-	}
+	return !suspicious && p.MatchClean(clean)
+}
+
+// MatchClean is Match for a caller that already ran CleanPath on the request
+// path and found it not suspicious; clean is what CleanPath returned. The
+// edge does, and cleaning twice is a measurable part of a proxied request.
+func (p PublicPaths) MatchClean(clean string) bool {
 	if _, ok := p.exact[clean]; ok {
 		return true
 	}

@@ -38,6 +38,7 @@ type Entry struct {
 // calling build only the first time; when first calls race, one result is
 // kept for all. Because the entry is retired on the next store write, what
 // is derived from it can never outlive the records it was derived from.
+// Every caller must build values of one concrete type (sync/atomic.Value).
 func (e *Entry) Derived(build func(*Entry) any) any {
 	if v := e.derived.Load(); v != nil {
 		return v

@@ -71,8 +71,8 @@ func (t tx) PutCompany(c *store.Company) error {
 	if err := checkID("company", c.ID); err != nil {
 		return err
 	}
-	b := t.b.Bucket(bCompanies)
-	idxW := t.b.Bucket(bIdxCompanyWHMCS)
+	b := t.appendBucket(bCompanies)
+	idxW := t.appendBucket(bIdxCompanyWHMCS)
 	idxR := t.b.Bucket(bIdxCompanyRCChat)
 	// Checked before an ID is assigned, so a refused insert leaves c as
 	// the caller passed it.
@@ -137,7 +137,7 @@ func (t tx) PutUser(u *store.User) error {
 	if err := checkID("user", u.ID); err != nil {
 		return err
 	}
-	b := t.b.Bucket(bUsers)
+	b := t.appendBucket(bUsers)
 	idx := t.b.Bucket(bIdxUserEmail)
 	norm := normEmail(u.Email)
 	if norm != "" {

@@ -62,8 +62,8 @@ func (t tx) PutJob(j *store.Job) error {
 	if j.State != store.JobPending && j.State != store.JobFailed {
 		return fmt.Errorf("boltstore: job state %q is neither %q nor %q", j.State, store.JobPending, store.JobFailed)
 	}
-	b := t.b.Bucket(bJobs)
-	due := t.b.Bucket(bIdxJobDue)
+	b := t.appendBucket(bJobs)
+	due := t.appendBucket(bIdxJobDue)
 	if j.ID != 0 {
 		var old store.Job
 		found, err := getJSON(b, "job", idKey(j.ID), &old)

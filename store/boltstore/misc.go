@@ -88,7 +88,7 @@ func (t tx) AppendAudit(a *store.AuditEntry) error {
 	if err := checkID("audit entry", a.ID); err != nil {
 		return err
 	}
-	b := t.b.Bucket(bAudit)
+	b := t.appendBucket(bAudit)
 	if err := assignID(b, &a.ID); err != nil {
 		return fmt.Errorf("boltstore: assign audit id: %w", err)
 	}

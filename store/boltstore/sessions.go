@@ -45,7 +45,7 @@ func (t tx) PutSession(s *store.Session) error {
 	}
 	// The company ID rides in the value so the sweep can drop the company
 	// index entry without decoding the session.
-	if err := t.b.Bucket(bIdxSessionExpiry).Put(joinKey(timeKey(s.ExpiresAt), s.IDHash), idKey(s.CompanyID)); err != nil {
+	if err := t.appendBucket(bIdxSessionExpiry).Put(joinKey(timeKey(s.ExpiresAt), s.IDHash), idKey(s.CompanyID)); err != nil {
 		return fmt.Errorf("boltstore: index session by expiry: %w", err)
 	}
 	return putJSON(t.b.Bucket(bSessions), "session", key, s)
