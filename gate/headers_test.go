@@ -377,14 +377,17 @@ func TestIdentityHeadersAreNotSharedBetweenRequests(t *testing.T) {
 }
 
 func TestIdentityHeadersSetAllocatesOnce(t *testing.T) {
+	// The race detector's instrumentation may allocate on its own, so the
+	// bound is looser there; it still catches a per-header allocation.
+	limit := 1.0
 	if raceEnabled {
-		t.Skip("the race detector allocates on its own")
+		limit = 4
 	}
 	hs := fullIdentity().Headers()
 	h := browserHeaders()
 	hs.Set(h) // the map has grown to its final size
-	if allocs := testing.AllocsPerRun(100, func() { hs.Set(h) }); allocs != 1 {
-		t.Fatalf("Set allocates %v times, want 1 (the values)", allocs)
+	if allocs := testing.AllocsPerRun(100, func() { hs.Set(h) }); allocs > limit {
+		t.Fatalf("Set allocates %v times, want at most %v (the values)", allocs, limit)
 	}
 }
 
