@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/rcchat/caddy-whmcs-auth/companies"
 	"github.com/rcchat/caddy-whmcs-auth/store"
 )
 
@@ -74,11 +75,15 @@ func (p *Provisioner) Provision(ctx context.Context, a Account) (Provisioned, er
 		c.Name = a.CompanyName()
 		c.Plan = a.Plan
 		c.DueDate = DueDate(a.Service.NextDueDate)
-		c.Status = store.StatusActive
-		c.StatusReason = "whmcs service " + a.Service.Status
 		c.UpdatedAt = now
-		if err := tx.PutCompany(&c); err != nil {
+		changed, err := companies.SetStatus(tx, &c, store.StatusActive, "whmcs service "+a.Service.Status, now)
+		if err != nil {
 			return err
+		}
+		if !changed {
+			if err := tx.PutCompany(&c); err != nil {
+				return err
+			}
 		}
 		u, err := tx.UserByEmail(email)
 		switch {
@@ -116,13 +121,8 @@ func (p *Provisioner) MarkSuspended(ctx context.Context, a Account) error {
 		if err != nil {
 			return err
 		}
-		if c.Status == store.StatusSuspended {
-			return nil
-		}
-		c.Status = store.StatusSuspended
-		c.StatusReason = "whmcs service Suspended"
-		c.UpdatedAt = p.now()
-		return tx.PutCompany(&c)
+		_, err = companies.SetStatus(tx, &c, store.StatusSuspended, "whmcs service Suspended", p.now())
+		return err
 	})
 }
 
