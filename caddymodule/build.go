@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -39,8 +38,10 @@ func (h *Handler) build(ctx caddy.Context) error {
 		Identifier: h.APIIdentifier,
 		Secret:     whmcsauth.Secret(h.APISecret),
 		AccessKey:  whmcsauth.Secret(h.APIAccessKey),
-		HTTPClient: &http.Client{Transport: reach},
-		Observer:   m.observeWHMCS,
+		Observer: func(action, outcome string, took time.Duration) {
+			m.observeWHMCS(action, outcome, took)
+			reach.observe(outcome)
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("whmcs_auth: api_url: %v", err)

@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"net/http"
 	"sync/atomic"
 	"time"
 )
@@ -10,7 +9,6 @@ import (
 // without calling WHMCS from a health check (a probe every few seconds
 // would be noise in WHMCS's logs, and a bad credential would risk a ban).
 type reachability struct {
-	next http.RoundTripper
 	last atomic.Pointer[callResult]
 }
 
@@ -19,16 +17,13 @@ type callResult struct {
 	ok bool
 }
 
-func newReachability() *reachability {
-	return &reachability{next: http.DefaultTransport}
-}
+func newReachability() *reachability { return &reachability{} }
 
-// RoundTrip records whether WHMCS answered (any status below 500 counts:
-// an error envelope still means WHMCS is up).
-func (r *reachability) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := r.next.RoundTrip(req)
-	r.last.Store(&callResult{at: time.Now(), ok: err == nil && resp.StatusCode < 500})
-	return resp, err
+// observe records one WHMCS call by its outcome (the whmcsauth Observer's):
+// anything but a transport failure means WHMCS answered — an error
+// envelope still means WHMCS is up.
+func (r *reachability) observe(outcome string) {
+	r.last.Store(&callResult{at: time.Now(), ok: outcome != "transport"})
 }
 
 // report is the WHMCS part of the health answer.

@@ -16,7 +16,6 @@ import (
 	"github.com/rcchat/caddy-whmcs-auth/gate"
 	"github.com/rcchat/caddy-whmcs-auth/loginpage"
 	"github.com/rcchat/caddy-whmcs-auth/session"
-	"github.com/rcchat/caddy-whmcs-auth/store"
 )
 
 // csrfCookie carries the double-submit token of the login form.
@@ -147,7 +146,7 @@ func (e *Edge) serveSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := e.authenticate(r)
-	if err != nil || p.company.Status == store.StatusCancelled || p.session.AuthTime.Before(p.company.CancelledAt) {
+	if err != nil || p.cancelled() {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated"})
 		return

@@ -26,6 +26,12 @@ type principal struct {
 	entry *session.Entry
 }
 
+// cancelled reports whether the principal's company is cancelled, or was
+// cancelled after it signed in: such sessions are revoked for good.
+func (p principal) cancelled() bool {
+	return p.company.Status == store.StatusCancelled || p.session.AuthTime.Before(p.company.CancelledAt)
+}
+
 // proxy lets an authenticated request of an active company through to
 // RC-CHAT with the identity headers; every other request is refused.
 func (e *Edge) proxy(w http.ResponseWriter, r *http.Request, clean string, next Next) error {
@@ -40,7 +46,7 @@ func (e *Edge) proxy(w http.ResponseWriter, r *http.Request, clean string, next 
 	}
 
 	c := p.company
-	if c.Status == store.StatusCancelled || p.session.AuthTime.Before(c.CancelledAt) {
+	if p.cancelled() {
 		if p.cookie != "" {
 			if err := e.cfg.Sessions.Revoke(r.Context(), p.cookie); err != nil {
 				e.log.Error("revoking the session of a cancelled company", zap.Error(err))
@@ -72,7 +78,7 @@ func (e *Edge) proxy(w http.ResponseWriter, r *http.Request, clean string, next 
 // public serves a public path: anyone may pass, and a signed-in user of an
 // active company still carries the identity headers.
 func (e *Edge) public(w http.ResponseWriter, r *http.Request, next Next) error {
-	if p, err := e.authenticate(r); err == nil && p.company.Status == store.StatusActive && !p.session.AuthTime.Before(p.company.CancelledAt) {
+	if p, err := e.authenticate(r); err == nil && p.company.Status == store.StatusActive && !p.cancelled() {
 		e.inject(r, p)
 	}
 	return next(w, r)
