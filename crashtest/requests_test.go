@@ -193,6 +193,13 @@ func (s *server) metrics() string {
 	s.t.Helper()
 	resp, err := s.client.Get(s.adminURL("/metrics"))
 	if err != nil {
+		// Right after a reload the previous admin server may still be
+		// closing its listener (see load); read again once.
+		s.client.CloseIdleConnections()
+		time.Sleep(50 * time.Millisecond)
+		resp, err = s.client.Get(s.adminURL("/metrics"))
+	}
+	if err != nil {
 		s.t.Fatalf("GET admin /metrics: %v", err)
 	}
 	defer resp.Body.Close()
