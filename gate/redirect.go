@@ -29,9 +29,9 @@ const (
 // double-encoded variants; a scheme can never lead, since the first byte is
 // '/'. A raw invalid escape is refused too, as no browser sends one.
 //
-// The query and fragment are kept when they hold no raw whitespace, '\' or
-// control character and no escaped control character; an escaped space
-// stays allowed there because search terms carry them.
+// The query and fragment are kept when they hold no '\' and no whitespace or
+// control character, raw or escaped. A search term keeps its spaces as '+',
+// the form encoding browsers use in queries.
 func SafeRedirect(rd string) string {
 	if len(rd) == 0 || len(rd) > maxRedirectLen || !utf8.ValidString(rd) {
 		return "/"
@@ -118,22 +118,5 @@ func safeRedirectRest(rest string) bool {
 		return false
 	}
 	decoded, valid := decodePercent(rest)
-	if !valid {
-		return false
-	}
-	for i := 0; i < len(decoded); i++ {
-		if isCTL(decoded[i]) {
-			return false
-		}
-	}
-	return !hasC1Control(decoded)
-}
-
-func hasC1Control(s string) bool {
-	for _, r := range s {
-		if r >= 0x80 && r <= 0x9f {
-			return true
-		}
-	}
-	return false
+	return valid && !hasSpaceOrControl(decoded)
 }
