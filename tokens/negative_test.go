@@ -204,10 +204,13 @@ func TestTokenEndpointErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
+		raw, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != method {
 			t.Fatalf("PUT %s: %d Allow %q", path, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") || !strings.Contains(string(raw), `"method_not_allowed"`) {
+			t.Fatalf("PUT %s: Content-Type %q body %s, want the JSON error method_not_allowed", path, ct, raw)
 		}
 	}
 }
