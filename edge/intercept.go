@@ -49,6 +49,10 @@ func (e *Edge) interceptLogin(w http.ResponseWriter, r *http.Request, next Next)
 	if json.Unmarshal(body, &creds) != nil || creds.Email == "" || creds.Password == "" {
 		return next(w, r)
 	}
+	// The edge reads RC-CHAT's answer (the company id in it), so ask for
+	// it uncompressed: a browser always offers gzip and br, and RC-CHAT,
+	// or an encode handler in front of it, would take the offer.
+	r.Header.Del("Accept-Encoding")
 
 	a := e.tryLogin(r, creds.Email, creds.Password, false)
 	switch a.status {
@@ -101,7 +105,9 @@ func (e *Edge) passRCChatLogin(w http.ResponseWriter, r *http.Request, email str
 		return rec.flush()
 	}
 	if !ok || answer.User.CompanyID.Int64() <= 0 {
-		e.log.Warn("RC-CHAT accepted a login but its answer names no company; no sidecar session opened")
+		e.log.Warn("RC-CHAT accepted a login but its answer names no company; no sidecar session opened",
+			zap.String("content_type", rec.header.Get("Content-Type")),
+			zap.String("content_encoding", rec.header.Get("Content-Encoding")))
 		return rec.flush()
 	}
 	cookie, s, err := e.openVouched(r, answer)

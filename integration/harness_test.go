@@ -7,6 +7,7 @@ package integration
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -61,25 +62,40 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = buf.Flush()
 		conn.Close()
 	case r.URL.Path == "/auth/sso":
-		writeJSONResp(w, 200, map[string]any{"token": "rcchat-jwt-sso", "user": map[string]any{
+		writeLoginResp(w, r, 200, map[string]any{"token": "rcchat-jwt-sso", "user": map[string]any{
 			"id": 7, "email": r.Header.Get("X-Rcchat-User-Email"), "profile": "admin", "companyId": 42, "super": false}})
 	case r.URL.Path == "/auth/login":
 		var creds struct{ Email, Password string }
 		_ = json.Unmarshal(body, &creds)
 		switch {
 		case creds.Email == "agent@rcchat.test" && creds.Password == "agent-pw":
-			writeJSONResp(w, 200, map[string]any{"token": "rcchat-jwt-agent", "user": map[string]any{
+			writeLoginResp(w, r, 200, map[string]any{"token": "rcchat-jwt-agent", "user": map[string]any{
 				"id": 9, "email": creds.Email, "profile": "user", "companyId": 42, "super": false}})
 		case creds.Email == "root@rcchat.test" && creds.Password == "root-pw":
-			writeJSONResp(w, 200, map[string]any{"token": "rcchat-jwt-root", "user": map[string]any{
+			writeLoginResp(w, r, 200, map[string]any{"token": "rcchat-jwt-root", "user": map[string]any{
 				"id": 1, "email": creds.Email, "profile": "admin", "companyId": 1, "super": true}})
 		default:
-			writeJSONResp(w, 401, map[string]any{"error": "ERR_INVALID_CREDENTIALS"})
+			writeLoginResp(w, r, 401, map[string]any{"error": "ERR_INVALID_CREDENTIALS"})
 		}
 	default:
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintf(w, "upstream %s", r.URL.Path)
 	}
+}
+
+// writeLoginResp answers like RC-CHAT behind a compressing proxy: gzip
+// whenever the request accepts it, as browsers' requests always do.
+func writeLoginResp(w http.ResponseWriter, r *http.Request, status int, v any) {
+	if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		writeJSONResp(w, status, v)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Encoding", "gzip")
+	w.WriteHeader(status)
+	zw := gzip.NewWriter(w)
+	_ = json.NewEncoder(zw).Encode(v)
+	_ = zw.Close()
 }
 
 func writeJSONResp(w http.ResponseWriter, status int, v any) {
