@@ -101,16 +101,34 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next Next) erro
 			h.ServeHTTP(w, r)
 			return nil
 		}
-		// Case-insensitive like the router behind it, so no variant of
-		// the path reaches RC-CHAT's own WHMCS login fallback unseen.
-		if e.cfg.LoginPath != "" && strings.EqualFold(clean, e.cfg.LoginPath) && r.Method == http.MethodPost {
-			return e.interceptLogin(w, r, next)
+		if e.isLoginPath(clean) {
+			if r.Method == http.MethodPost {
+				return e.interceptLogin(w, r, next)
+			}
+			// The login path never needs a session (SPEC 5.3): a CORS
+			// preflight or a GET reaches RC-CHAT like a public path.
+			return e.public(w, r, next)
 		}
 		if e.cfg.Public.MatchClean(clean) {
 			return e.public(w, r, next)
 		}
 	}
 	return e.proxy(w, r, clean, next)
+}
+
+// isLoginPath reports whether a cleaned path is RC-CHAT's SPA login. It
+// compares like the Express router behind it (case-insensitive, one
+// trailing slash ignored), so no variant of the path reaches RC-CHAT's own
+// login unseen.
+func (e *Edge) isLoginPath(clean string) bool {
+	lp := e.cfg.LoginPath
+	if lp == "" {
+		return false
+	}
+	if len(clean) == len(lp)+1 && clean[len(clean)-1] == '/' {
+		clean = clean[:len(lp)]
+	}
+	return strings.EqualFold(clean, lp)
 }
 
 // endpoint finds the module's own handler for a cleaned path.

@@ -64,7 +64,7 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/auth/sso":
 		writeLoginResp(w, r, 200, map[string]any{"token": "rcchat-jwt-sso", "user": map[string]any{
 			"id": 7, "email": r.Header.Get("X-Rcchat-User-Email"), "profile": "admin", "companyId": 42, "super": false}})
-	case r.URL.Path == "/auth/login":
+	case strings.TrimSuffix(r.URL.Path, "/") == "/auth/login": // Express ignores one trailing slash
 		var creds struct{ Email, Password string }
 		_ = json.Unmarshal(body, &creds)
 		switch {

@@ -314,6 +314,22 @@ func TestSPALoginInterception(t *testing.T) {
 		t.Fatalf("super impersonation: %d", r.StatusCode)
 	}
 
+	// Express routes ".../login/" to the same handler: intercepted too.
+	b, _ := json.Marshal(map[string]string{"email": "agent@rcchat.test", "password": "agent-pw"})
+	resp = e.do(t, "POST", "/backend/auth/login/", "", bytes.NewReader(b), "Content-Type", "application/json")
+	if body := readAll(t, resp); resp.StatusCode != 200 || sessionCookie(resp) == "" {
+		t.Fatalf("agent login with a trailing slash: %d %s, session cookie %q", resp.StatusCode, body, sessionCookie(resp))
+	}
+	// The login path never needs a session, whatever the method (a CORS
+	// preflight, a GET): RC-CHAT answers, not the sidecar's 401.
+	for _, method := range []string{"OPTIONS", "GET"} {
+		before := e.up.count("/auth/login")
+		resp = e.do(t, method, "/backend/auth/login", "", nil)
+		if body := readAll(t, resp); strings.Contains(body, "unauthenticated") || e.up.count("/auth/login") != before+1 {
+			t.Fatalf("%s /backend/auth/login without a session: %d %s, want it passed to RC-CHAT", method, resp.StatusCode, body)
+		}
+	}
+
 	// Refused by both: RC-CHAT's 401 passes back unchanged.
 	resp = post("agent@rcchat.test", "wrong")
 	if resp.StatusCode != 401 || sessionCookie(resp) != "" || !strings.Contains(readAll(t, resp), "ERR_INVALID_CREDENTIALS") {
