@@ -25,8 +25,14 @@ const failureFloor = 250 * time.Millisecond
 // build opens the state file and wires the domain packages.
 func (h *Handler) build(ctx caddy.Context) error {
 	rt := h.runtime
-	if h.APIIdentifier == "" || h.APISecret == "" {
-		return fmt.Errorf("whmcs_auth: api_identifier/api_secret: both are required (or WHMCS_API_IDENTIFIER and WHMCS_API_SECRET)")
+	switch {
+	case h.APIIdentifier != "" && h.APISecret == "":
+		return fmt.Errorf("whmcs_auth: api_secret: required with api_identifier (or WHMCS_API_SECRET)")
+	case h.APIIdentifier == "" && h.APISecret != "":
+		return fmt.Errorf("whmcs_auth: api_identifier: required with api_secret (or WHMCS_API_IDENTIFIER)")
+	case h.APIIdentifier == "":
+		rt.logger.Warn("api_identifier and api_secret are not set (nor WHMCS_API_IDENTIFIER and WHMCS_API_SECRET): " +
+			"WHMCS is never called, so WHMCS logins answer 503 and webhook confirmations wait until they are")
 	}
 	m := sharedMetrics()
 	if err := registerMetrics(ctx, m); err != nil {

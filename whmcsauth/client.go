@@ -76,7 +76,14 @@ type Client struct {
 	httpClient *http.Client
 	timeout    time.Duration
 	observe    func(action, outcome string, took time.Duration)
+	// unconfigured is set when no credentials were given: calls fail
+	// without a request (see NewClient).
+	unconfigured bool
 }
+
+// Configured reports whether the client has API credentials; without them
+// every call fails with a KindAuth error and WHMCS is never contacted.
+func (c *Client) Configured() bool { return !c.unconfigured }
 
 // apiKeys holds the credentials that go into every request body.
 type apiKeys struct {
@@ -88,9 +95,10 @@ type apiKeys struct {
 func keyring(k apiKeys) func() apiKeys { return func() apiKeys { return k } }
 
 // NewClient validates cfg and returns a client. The URL must be an absolute
-// http or https URL. Identifier and Secret are required: calling WHMCS with a
-// missing credential would count as a failed login and, three times over, get
-// our IP banned.
+// http or https URL. Identifier and Secret go together. Without both, the
+// client is unconfigured: every call fails with a KindAuth error without
+// reaching WHMCS, because a request with a missing credential would count as
+// a failed login there and, three times over, get our IP banned.
 func NewClient(cfg Config) (*Client, error) {
 	u, err := url.Parse(strings.TrimSpace(cfg.URL))
 	if err != nil {
@@ -102,8 +110,9 @@ func NewClient(cfg Config) (*Client, error) {
 	if u.User != nil {
 		return nil, errors.New("whmcsauth: API URL must not embed credentials; use the identifier and secret")
 	}
-	if strings.TrimSpace(cfg.Identifier) == "" || cfg.Secret.IsZero() {
-		return nil, errors.New("whmcsauth: API identifier and secret are required")
+	hasID, hasSecret := strings.TrimSpace(cfg.Identifier) != "", !cfg.Secret.IsZero()
+	if hasID != hasSecret {
+		return nil, errors.New("whmcsauth: API identifier and secret go together: set both or neither")
 	}
 	if cfg.Timeout < 0 {
 		return nil, errors.New("whmcsauth: timeout must not be negative")
@@ -124,12 +133,13 @@ func NewClient(cfg Config) (*Client, error) {
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	u.Fragment = ""
 	return &Client{
-		endpoint:   u.String(),
-		identifier: strings.TrimSpace(cfg.Identifier),
-		keys:       keyring(apiKeys{secret: cfg.Secret, accessKey: cfg.AccessKey}),
-		httpClient: hc,
-		timeout:    timeout,
-		observe:    cfg.Observer,
+		endpoint:     u.String(),
+		identifier:   strings.TrimSpace(cfg.Identifier),
+		keys:         keyring(apiKeys{secret: cfg.Secret, accessKey: cfg.AccessKey}),
+		httpClient:   hc,
+		timeout:      timeout,
+		observe:      cfg.Observer,
+		unconfigured: !hasID,
 	}, nil
 }
 
@@ -147,6 +157,11 @@ type envelope struct {
 // transport error (see malformed). The Observer hears of the call once,
 // with the outcome the caller gets.
 func (c *Client) call(ctx context.Context, action string, params url.Values, decode func(body []byte) error) error {
+	if c.unconfigured {
+		// Not a WHMCS call, so the Observer does not hear of it.
+		return &Error{Action: action, Kind: KindAuth, NotSent: true,
+			Message: "no API credentials configured (api_identifier and api_secret)"}
+	}
 	start := time.Now()
 	body, err := c.exchange(ctx, action, params)
 	if err == nil && decode != nil {

@@ -2,6 +2,7 @@ package whmcsauth
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -30,6 +31,30 @@ func TestNewClientValidation(t *testing.T) {
 		} else if strings.Contains(err.Error(), tSecret) {
 			t.Errorf("%s: error leaks the secret", name)
 		}
+	}
+}
+
+// Without credentials the client is built (the module may run before the
+// operator sets them) but never sends a request: WHMCS would count each as a
+// failed login and ban the IP after three.
+func TestUnconfiguredClientNeverCallsWHMCS(t *testing.T) {
+	c, rec := handlerClient(t, func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"result":"success"}`))
+	})
+	bare, err := NewClient(Config{URL: c.endpoint})
+	if err != nil {
+		t.Fatalf("no credentials: %v, want a client", err)
+	}
+	if bare.Configured() || !c.Configured() {
+		t.Fatalf("Configured() = %v without credentials, %v with", bare.Configured(), c.Configured())
+	}
+	_, err = bare.GetClientsDetails(context.Background(), 0, "ana@example.com")
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindAuth || !strings.Contains(err.Error(), "api_identifier") {
+		t.Fatalf("call without credentials: %v, want a KindAuth error naming api_identifier", err)
+	}
+	if n := rec.count(); n != 0 {
+		t.Fatalf("WHMCS received %d requests from an unconfigured client, want 0", n)
 	}
 }
 

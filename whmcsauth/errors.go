@@ -55,6 +55,10 @@ type Error struct {
 	// Err is the underlying cause for transport failures (for errors.Is with
 	// context.DeadlineExceeded, net.Error and the like); nil otherwise.
 	Err error
+	// NotSent is set when the request never left: the client has no API
+	// credentials (a KindAuth error, so that callers treat it like a
+	// refused credential and never retry it into a ban).
+	NotSent bool
 }
 
 // Error renders "whmcs <Action>: <what happened>: <message>"; the prefix for
@@ -64,10 +68,12 @@ func (e *Error) Error() string {
 	b.WriteString("whmcs ")
 	b.WriteString(e.Action)
 	b.WriteString(": ")
-	switch e.Kind {
-	case KindAuth:
+	switch {
+	case e.NotSent:
+		b.WriteString("WHMCS not called: ")
+	case e.Kind == KindAuth:
 		b.WriteString("WHMCS rejected the API credentials: ")
-	case KindTransport:
+	case e.Kind == KindTransport:
 		b.WriteString("WHMCS unavailable: ")
 	}
 	b.WriteString(e.Message)
