@@ -87,7 +87,9 @@ type closeAnswer struct {
 // handleClose serves POST /sso/api/tickets/{ticket_id}/close: it queues a
 // JobTicketClose in the same transaction that marks the link closing, and
 // answers 202 only once that is on disk. A repeated close finds the link
-// closing (202, the same job) or closed (200) and queues nothing.
+// closing or closed and queues nothing; it gets the same 202, the only
+// answer SPEC 8 defines, so a client that retries a close cannot tell it
+// apart from the first.
 func (s *Service) handleClose(w http.ResponseWriter, r *http.Request) {
 	if !s.ticketSync {
 		writeError(w, http.StatusConflict, "ticket_sync_disabled", "")
@@ -119,7 +121,9 @@ func (s *Service) handleClose(w http.ResponseWriter, r *http.Request) {
 		}
 		switch link.SyncState {
 		case SyncClosed:
-			status, answer = http.StatusOK, closeAnswer{Status: SyncClosed}
+			// Already in WHMCS: nothing to queue, and the caller gets
+			// the same answer as the first time (GET shows the state).
+			status, answer = http.StatusAccepted, closeAnswer{Status: "queued"}
 			return nil
 		case SyncClosing:
 			_, err := tx.Job(link.CloseJobID)
