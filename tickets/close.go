@@ -100,6 +100,19 @@ func (s *Service) handleClose(w http.ResponseWriter, r *http.Request) {
 		writeRequestError(w, err)
 		return
 	}
+	// An unknown ticket is a 404 whatever the body holds.
+	err = s.store.View(r.Context(), func(tx store.Tx) error {
+		_, err := tx.TicketLink(id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "")
+		return
+	}
+	if err != nil {
+		s.writeInternal(w, "reading a ticket link", err, zap.String("ticket_id", id))
+		return
+	}
 	req, err := parseClose(r)
 	if err != nil {
 		writeRequestError(w, err)

@@ -187,8 +187,10 @@ func TestCloseCredentialFailureParksJob(t *testing.T) {
 
 func TestCloseErrors(t *testing.T) {
 	e := newEnv(t)
-	if w := e.do("POST", "/sso/api/tickets/nope/close", closeBody()); w.Code != http.StatusNotFound {
-		t.Fatalf("close of an unknown ticket: %d %s", w.Code, w.Body.String())
+	for _, body := range []any{closeBody(), nil, "{"} {
+		if w := e.do("POST", "/sso/api/tickets/nope/close", body); w.Code != http.StatusNotFound {
+			t.Fatalf("close of an unknown ticket with body %v: %d %s", body, w.Code, w.Body.String())
+		}
 	}
 	if w := e.do("GET", "/sso/api/tickets/nope", nil); w.Code != http.StatusNotFound ||
 		strings.TrimSpace(w.Body.String()) != `{"error":"not_found"}` {
