@@ -139,14 +139,21 @@ func (e *Edge) serveLogout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/sso/login", http.StatusSeeOther)
 }
 
-// serveSession describes the caller's session, or answers 401.
+// serveSession describes the caller's session; 401 without one, and 402 or
+// 403 while its company is suspended or cancelled.
 func (e *Edge) serveSession(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		methodNotAllowed(w, "GET, HEAD")
 		return
 	}
+	// A session of a suspended or cancelled company is refused here as
+	// on every other request (SPEC 5.1); without one the answer is 401,
+	// never a redirect, as this endpoint is asked by scripts.
 	p, err := e.authenticate(r)
-	if err != nil || p.cancelled() {
+	if refused, _ := e.refuseBlocked(w, r, "/sso/session", p, err); refused {
+		return
+	}
+	if err != nil {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthenticated"})
 		return

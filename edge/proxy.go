@@ -36,27 +36,11 @@ func (p principal) cancelled() bool {
 // RC-CHAT with the identity headers; every other request is refused.
 func (e *Edge) proxy(w http.ResponseWriter, r *http.Request, clean string, next Next) error {
 	p, err := e.authenticate(r)
-	switch {
-	case errors.Is(err, tokens.ErrCompanySuspended):
-		return e.refuseSuspended(w, r, clean, store.Company{})
-	case errors.Is(err, tokens.ErrCompanyCancelled):
-		return e.refuseCancelled(w, r, clean)
-	case err != nil:
+	if refused, rerr := e.refuseBlocked(w, r, clean, p, err); refused {
+		return rerr
+	}
+	if err != nil {
 		return e.refuseUnauthenticated(w, r, clean)
-	}
-
-	c := p.company
-	if p.cancelled() {
-		if p.cookie != "" {
-			if err := e.cfg.Sessions.Revoke(r.Context(), p.cookie); err != nil {
-				e.log.Error("revoking the session of a cancelled company", zap.Error(err))
-			}
-			clearCookie(w, session.CookieName)
-		}
-		return e.refuseCancelled(w, r, clean)
-	}
-	if c.Status != store.StatusActive {
-		return e.refuseSuspended(w, r, clean, c)
 	}
 	if isImpersonation(r, clean) && !(p.session.Vouched && p.session.Super) {
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": "impersonation_forbidden"})
@@ -149,6 +133,35 @@ func unsignedIdentity(s store.Session, c store.Company) gate.Identity {
 		WHMCSServiceID: c.WHMCSServiceID,
 		DueDate:        c.DueDate,
 	}
+}
+
+// refuseBlocked answers for a session or token whose company may not use
+// RC-CHAT now (SPEC 5.1, 5.5): 402 while it is suspended, 403 once it is
+// cancelled, and a cancelled company's session is revoked for good. p and
+// err are authenticate's results; refused reports whether an answer was
+// written. An unauthenticated request is left to the caller.
+func (e *Edge) refuseBlocked(w http.ResponseWriter, r *http.Request, clean string, p principal, err error) (refused bool, werr error) {
+	switch {
+	case errors.Is(err, tokens.ErrCompanySuspended):
+		return true, e.refuseSuspended(w, r, clean, store.Company{})
+	case errors.Is(err, tokens.ErrCompanyCancelled):
+		return true, e.refuseCancelled(w, r, clean)
+	case err != nil:
+		return false, nil
+	}
+	if p.cancelled() {
+		if p.cookie != "" {
+			if err := e.cfg.Sessions.Revoke(r.Context(), p.cookie); err != nil {
+				e.log.Error("revoking the session of a cancelled company", zap.Error(err))
+			}
+			clearCookie(w, session.CookieName)
+		}
+		return true, e.refuseCancelled(w, r, clean)
+	}
+	if p.company.Status != store.StatusActive {
+		return true, e.refuseSuspended(w, r, clean, p.company)
+	}
+	return false, nil
 }
 
 func (e *Edge) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, clean string) error {

@@ -258,6 +258,10 @@ func TestSuspensionBlocksTheNextRequest(t *testing.T) {
 	if resp.StatusCode != 402 || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("navigation of a suspended company: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
+	// The module's own session endpoint refuses the session the same way.
+	if resp := e.do(t, "GET", "/sso/session", cookie, nil); resp.StatusCode != 402 {
+		t.Fatalf("/sso/session of a suspended company: %d %s", resp.StatusCode, readAll(t, resp))
+	}
 	// Unsuspended in WHMCS: a fresh login reactivates, and the old session works again.
 	if err := e.sim.ModuleUnsuspend(serviceID); err != nil {
 		t.Fatal(err)
@@ -267,6 +271,9 @@ func TestSuspensionBlocksTheNextRequest(t *testing.T) {
 	}
 	if resp := e.do(t, "GET", "/backend/x", cookie, nil); resp.StatusCode != 200 {
 		t.Fatalf("old session after reactivation: %d", resp.StatusCode)
+	}
+	if resp := e.do(t, "GET", "/sso/session", cookie, nil); resp.StatusCode != 200 {
+		t.Fatalf("/sso/session after reactivation: %d", resp.StatusCode)
 	}
 }
 
