@@ -105,12 +105,8 @@ func (s *Service) handleClose(w http.ResponseWriter, r *http.Request) {
 		_, err := tx.TicketLink(id)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "")
-		return
-	}
 	if err != nil {
-		s.writeInternal(w, "reading a ticket link", err, zap.String("ticket_id", id))
+		s.writeLinkError(w, err, id)
 		return
 	}
 	req, err := parseClose(r)

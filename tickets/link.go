@@ -107,12 +107,8 @@ func (s *Service) handleGetTicket(w http.ResponseWriter, r *http.Request) {
 		hasJb = err == nil
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "")
-		return
-	}
 	if err != nil {
-		s.writeInternal(w, "reading a ticket link", err, zap.String("ticket_id", id))
+		s.writeLinkError(w, err, id)
 		return
 	}
 	v := linkView{TicketID: link.TicketID, WHMCSTicketID: link.WHMCSTicketID, WHMCSTID: link.WHMCSTID,
@@ -123,4 +119,14 @@ func (s *Service) handleGetTicket(w http.ResponseWriter, r *http.Request) {
 		v.CloseJob = &jv
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// writeLinkError answers a failed read of ticket id's link: 404 when there
+// is none, 500 otherwise.
+func (s *Service) writeLinkError(w http.ResponseWriter, err error, id string) {
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "")
+		return
+	}
+	s.writeInternal(w, "reading a ticket link", err, zap.String("ticket_id", id))
 }
