@@ -13,16 +13,21 @@ import (
 )
 
 // Outcomes of ingestion, stored on the event and used as log fields. They
-// say what the event did to the company at once; the confirmation job
-// may still change it to WHMCS's state.
+// say what the event did to the company before it was acknowledged; the
+// confirmation job may still change the company to WHMCS's state.
 const (
-	outcomeApplied        = "applied"         // the implied status (or plan) was written
-	outcomeUnchanged      = "unchanged"       // the company already was in that state
-	outcomeNoStatus       = "awaiting-whmcs"  // InvoicePaid: the services are known only after GetInvoice
-	outcomeUnknownClient  = "unknown-client"  // no company for the client (yet)
-	outcomeOtherProduct   = "other-product"   // pid not mapped to a plan: not an RC-CHAT service
-	outcomeOtherService   = "other-service"   // a mapped service the company does not follow
-	outcomeUnknownService = "unknown-service" // no pid and not the followed service: WHMCS will tell
+	outcomeApplied        = "applied"          // the implied status (or plan) was written
+	outcomeUnchanged      = "unchanged"        // the company already was in that state
+	outcomeNoStatus       = "awaiting-whmcs"   // InvoicePaid: WHMCS did not name the invoice's services before the answer; the confirmation job applies it
+	outcomeUnknownClient  = "unknown-client"   // no company for the client (yet)
+	outcomeOtherProduct   = "other-product"    // pid not mapped to a plan (or no mapped service on the paid invoice): not an RC-CHAT service
+	outcomeOtherService   = "other-service"    // a mapped service the company does not follow
+	outcomeUnknownService = "unknown-service"  // no pid and not the followed service: WHMCS will tell
+	outcomeProvisioned    = "provisioned"      // AfterModuleCreate: the company was created from WHMCS before the answer
+	outcomeUnpaid         = "invoice-not-paid" // InvoicePaid: WHMCS says the invoice is not Paid, so nothing is implied
+	outcomeUnknownInvoice = "unknown-invoice"  // InvoicePaid: WHMCS does not know the invoice
+	outcomeNoService      = "no-service"       // InvoicePaid by client: WHMCS lists no mapped service for it
+	outcomeConfirmedFirst = "confirmed"        // the confirmation job read WHMCS first; its state stands
 )
 
 // ingestResult is what one ingestion decided.
@@ -32,6 +37,9 @@ type ingestResult struct {
 	outcome   string
 	companyID int64
 	jobID     int64
+	// follow is the WHMCS work the event needs before its answer (see
+	// settle); followNone for most events.
+	follow followUp
 }
 
 // confirmPayload is the outbox job of one event: what to ask WHMCS.
@@ -142,6 +150,7 @@ func (rc *Receiver) ingestTx(tx store.Tx, in Incoming, now time.Time, res *inges
 		return err
 	}
 	res.jobID = job.ID
+	res.follow = rc.followUp(in, company)
 	return nil
 }
 
@@ -151,6 +160,9 @@ func (rc *Receiver) ingestTx(tx store.Tx, in Incoming, now time.Time, res *inges
 // change of the service a company follows is still confirmed: it may have
 // moved the service off every mapped product.
 func (rc *Receiver) needsConfirmation(in Incoming, c *store.Company) bool {
+	if in.Type == EventInvoicePaid && in.InvoiceID == 0 {
+		return c != nil // paid "something" of a client: only a company can follow it
+	}
 	if in.Legacy || in.Type == EventInvoicePaid || in.ProductID == 0 {
 		return true
 	}
@@ -162,7 +174,10 @@ func (rc *Receiver) needsConfirmation(in Incoming, c *store.Company) bool {
 
 // applyImplied writes the state the event implies to the company, within
 // the ingest transaction. See the package documentation for why an event
-// about another product or service leaves the company alone.
+// about another product or service leaves the company alone. InvoicePaid
+// implies nothing yet: only WHMCS knows which services the invoice billed,
+// and settle applies it once WHMCS has said (after this transaction,
+// before the answer).
 func (rc *Receiver) applyImplied(tx store.Tx, in Incoming, c *store.Company, target store.CompanyStatus, now time.Time) (string, error) {
 	if in.Type == EventInvoicePaid {
 		return outcomeNoStatus, nil

@@ -65,25 +65,63 @@ func (rc *Receiver) confirm(ctx context.Context, o *outbox.Outbox, job *store.Jo
 	log := rc.log.With(zap.String("event_id", p.EventID), zap.String("event", p.Event))
 	var err error
 	switch {
-	case p.Event == EventInvoicePaid:
+	case p.Event == EventInvoicePaid && p.InvoiceID != 0:
 		err = rc.confirmInvoice(ctx, o, job, p, log)
-	case p.Legacy:
+	case p.Legacy, p.Event == EventInvoicePaid:
+		// A legacy body, or an InvoicePaid that named only the client:
+		// resync the whole client.
 		var res syncResult
-		res, err = rc.sync.client(ctx, p.ClientID, "whmcs confirm of legacy event", false)
+		res, err = rc.sync.client(ctx, p.ClientID, "whmcs confirm of "+confirmWhat(p), false)
 		if err == nil {
-			log.Info("webhooks: legacy event confirmed", zap.Int64("client", p.ClientID), zap.String("result", res.String()))
+			log.Info("webhooks: event confirmed by a client resync", zap.Int64("client", p.ClientID), zap.String("result", res.String()))
 		}
 	default:
-		err = rc.sync.service(ctx, p.ServiceID, p.Event == EventModuleCreate, "whmcs confirm of "+p.Event, log)
+		_, err = rc.sync.service(ctx, p.ServiceID, p.Event == EventModuleCreate, "whmcs confirm of "+p.Event, log)
 	}
 	return classify(err)
+}
+
+// confirmWhat names a client-resync confirmation in status reasons.
+func confirmWhat(p confirmPayload) string {
+	if p.Legacy {
+		return "legacy event"
+	}
+	return p.Event + " without invoiceid"
+}
+
+// stepInvoice is the confirmation step that saves an invoice's service
+// ids. The receiver saves it itself when it read the invoice before
+// answering, so the job does not ask WHMCS again.
+const stepInvoice = "invoice"
+
+// hostingServices lists the service ids an invoice bills: the relid of
+// its Hosting lines, each once, in invoice order.
+func hostingServices(inv whmcsauth.Invoice) []int64 {
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, it := range inv.Items {
+		if strings.EqualFold(it.Type, "Hosting") && it.RelID > 0 && !seen[it.RelID] {
+			seen[it.RelID] = true
+			ids = append(ids, it.RelID)
+		}
+	}
+	return ids
+}
+
+// joinIDs is the saved form of stepInvoice: ids separated by commas.
+func joinIDs(ids []int64) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(s, ",")
 }
 
 // confirmInvoice reactivates what a paid invoice bills: its Hosting
 // lines are service ids. Each step is saved, so a retry after WHMCS
 // failed half-way does not ask again about what is already confirmed.
 func (rc *Receiver) confirmInvoice(ctx context.Context, o *outbox.Outbox, job *store.Job, p confirmPayload, log *zap.Logger) error {
-	list, err := o.Step(ctx, job, "invoice", func() (string, error) {
+	list, err := o.Step(ctx, job, stepInvoice, func() (string, error) {
 		inv, err := rc.sync.api.GetInvoice(ctx, p.InvoiceID)
 		if whmcsauth.IsNotFound(err) {
 			log.Warn("webhooks: paid invoice not found in WHMCS", zap.Int64("invoice", p.InvoiceID))
@@ -92,15 +130,7 @@ func (rc *Receiver) confirmInvoice(ctx context.Context, o *outbox.Outbox, job *s
 		if err != nil {
 			return "", err
 		}
-		var ids []string
-		seen := map[int64]bool{}
-		for _, it := range inv.Items {
-			if strings.EqualFold(it.Type, "Hosting") && it.RelID > 0 && !seen[it.RelID] {
-				seen[it.RelID] = true
-				ids = append(ids, strconv.FormatInt(it.RelID, 10))
-			}
-		}
-		return strings.Join(ids, ","), nil
+		return joinIDs(hostingServices(inv)), nil
 	})
 	if err != nil {
 		return err
@@ -111,7 +141,8 @@ func (rc *Receiver) confirmInvoice(ctx context.Context, o *outbox.Outbox, job *s
 			continue
 		}
 		_, err := o.Step(ctx, job, "service:"+s, func() (string, error) {
-			return "confirmed", rc.sync.service(ctx, sid, false, fmt.Sprintf("whmcs confirm of invoice %d", p.InvoiceID), log)
+			_, err := rc.sync.service(ctx, sid, false, fmt.Sprintf("whmcs confirm of invoice %d", p.InvoiceID), log)
+			return "confirmed", err
 		})
 		if err != nil {
 			return err
@@ -147,11 +178,12 @@ type syncer struct {
 // an unmapped product is ignored; when the company follows another of the
 // client's services, the whole client is resynced instead so that the
 // rule for picking its service stays in one place. With provision set, a
-// client without a company gets one (AfterModuleCreate).
-func (s *syncer) service(ctx context.Context, serviceID int64, provision bool, reason string, log *zap.Logger) error {
+// client without a company gets one (AfterModuleCreate); provisioned
+// reports that it was created (or found created) by the Provisioner.
+func (s *syncer) service(ctx context.Context, serviceID int64, provision bool, reason string, log *zap.Logger) (provisioned bool, err error) {
 	page, err := s.api.GetClientsProducts(ctx, whmcsauth.GetClientsProductsRequest{ServiceID: serviceID})
 	if err != nil {
-		return err
+		return false, err
 	}
 	var svc whmcsauth.Service
 	for _, row := range page.Services {
@@ -161,7 +193,7 @@ func (s *syncer) service(ctx context.Context, serviceID int64, provision bool, r
 	}
 	if svc.ID == 0 {
 		log.Warn("webhooks: service not found in WHMCS; nothing to confirm", zap.Int64("service", serviceID))
-		return nil
+		return false, nil
 	}
 	plan, mapped := s.plans[svc.ProductID]
 	var needProvision, needResync bool
@@ -195,7 +227,7 @@ func (s *syncer) service(ctx context.Context, serviceID int64, provision bool, r
 		return err
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	switch {
 	case needProvision:
@@ -206,40 +238,44 @@ func (s *syncer) service(ctx context.Context, serviceID int64, provision bool, r
 			log.Info("webhooks: client resynced", zap.Int64("client", svc.ClientID), zap.Int64("service", svc.ID),
 				zap.String("result", res.String()))
 		}
-		return err
+		return false, err
 	}
 	log.Info("webhooks: event confirmed", zap.Int64("service", svc.ID), zap.Int64("client", svc.ClientID),
 		zap.String("whmcs_status", svc.Status), zap.Int64("product", svc.ProductID), zap.String("result", outcome))
-	return nil
+	return false, nil
 }
 
 // provision creates the company of a newly created service, ahead of the
-// client's first login, with the same Provisioner a login uses.
-func (s *syncer) provision(ctx context.Context, svc whmcsauth.Service, plan string, log *zap.Logger) error {
+// client's first login, with the same Provisioner a login uses (whose
+// per-client lock and single write transaction, with the store's one
+// company per WHMCS client, keep it exactly-once however many provisionings
+// and logins race). WHMCS is called before the Provisioner takes the
+// state file's write lock, never while it holds it.
+func (s *syncer) provision(ctx context.Context, svc whmcsauth.Service, plan string, log *zap.Logger) (bool, error) {
 	if st, ok := companies.StatusForService(svc.Status); !ok || st != store.StatusActive {
 		log.Info("webhooks: created service is not active; not provisioning", zap.Int64("service", svc.ID),
 			zap.String("whmcs_status", svc.Status))
-		return nil
+		return false, nil
 	}
 	client, err := s.api.GetClientsDetails(ctx, svc.ClientID, "")
 	if whmcsauth.IsNotFound(err) {
 		log.Warn("webhooks: client of a created service not found", zap.Int64("client", svc.ClientID))
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	if strings.EqualFold(client.Status, "Closed") {
 		log.Info("webhooks: client is closed; not provisioning", zap.Int64("client", client.ID))
-		return nil
+		return false, nil
 	}
 	out, err := s.prov.Provision(ctx, whmcsauth.Account{Client: client, Service: svc, Plan: plan})
 	if err != nil {
-		return err
+		return false, err
 	}
 	log.Info("webhooks: company provisioned from AfterModuleCreate", zap.Int64("company", out.Company.ID),
 		zap.Int64("client", client.ID), zap.Int64("service", svc.ID), zap.String("plan", plan), zap.Bool("created", out.Created))
-	return nil
+	return true, nil
 }
 
 // syncResult says what a client resync did.

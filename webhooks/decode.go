@@ -140,8 +140,10 @@ func DecodeEvent(body []byte) (Incoming, error) {
 		return Incoming{}, err
 	}
 	switch {
-	case typ == EventInvoicePaid && in.InvoiceID == 0:
-		return Incoming{}, badField("params.invoiceid", "required for %s", typ)
+	case typ == EventInvoicePaid && in.InvoiceID == 0 && in.ClientID == 0:
+		// Without the invoice, a userid still says whose services to
+		// resync (see the package documentation).
+		return Incoming{}, badField("params.invoiceid", "required for %s (or at least params.userid)", typ)
 	case typ != EventInvoicePaid && in.ServiceID == 0:
 		return Incoming{}, badField("params.serviceid", "required for %s", typ)
 	}

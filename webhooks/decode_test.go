@@ -73,7 +73,7 @@ func FuzzDecodeEvent(f *testing.F) {
 		if in.ServiceID < 0 || in.ClientID < 0 || in.ProductID < 0 || in.InvoiceID < 0 {
 			t.Fatalf("negative id in %+v", in)
 		}
-		if in.Type == EventInvoicePaid && in.InvoiceID == 0 || in.Type != EventInvoicePaid && !in.Legacy && in.ServiceID == 0 {
+		if in.Type == EventInvoicePaid && in.InvoiceID == 0 && in.ClientID == 0 || in.Type != EventInvoicePaid && !in.Legacy && in.ServiceID == 0 {
 			t.Fatalf("missing required id in %+v", in)
 		}
 	})

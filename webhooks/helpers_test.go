@@ -43,6 +43,8 @@ type env struct {
 	outbox *outbox.Outbox
 	rc     *Receiver
 	log    *zap.Logger
+	// wait is the receiver's Config.WHMCSWait (zero: the default).
+	wait time.Duration
 }
 
 func newEnv(t *testing.T) *env {
@@ -69,11 +71,19 @@ func (e *env) open() {
 		e.t.Fatal(err)
 	}
 	e.store = st
-	e.outbox = outbox.New(st, e.log)
+	e.build()
+}
+
+// build makes a fresh outbox and receiver over the open state file, with
+// e.api and e.wait.
+func (e *env) build() {
+	e.t.Helper()
+	e.outbox = outbox.New(e.store, e.log)
 	e.outbox.MinBackoff, e.outbox.MaxBackoff = time.Millisecond, 2*time.Millisecond
+	var err error
 	e.rc, err = New(Config{
-		Store: st, WHMCS: e.api, Plans: testPlans, Outbox: e.outbox,
-		Secret: testSecret, LegacyToken: testToken, Logger: e.log,
+		Store: e.store, WHMCS: e.api, Plans: testPlans, Outbox: e.outbox,
+		Secret: testSecret, LegacyToken: testToken, Logger: e.log, WHMCSWait: e.wait,
 	})
 	if err != nil {
 		e.t.Fatal(err)

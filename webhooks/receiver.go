@@ -49,6 +49,12 @@ type Config struct {
 	Now func() time.Time
 	// Metrics counts events; nil means private collectors.
 	Metrics *Metrics
+	// WHMCSWait bounds the WHMCS calls made before answering the few
+	// events whose implied state only WHMCS can tell (InvoicePaid; an
+	// AfterModuleCreate that provisions a company). Zero means
+	// DefaultWHMCSWait; negative makes no such call, leaving them to the
+	// confirmation job. Past it, the event is acknowledged anyway.
+	WHMCSWait time.Duration
 }
 
 // Receiver serves POST /api/webhooks/whmcs and runs the confirmation
@@ -63,6 +69,7 @@ type Receiver struct {
 	now     func() time.Time
 	metrics *Metrics
 	sync    *syncer
+	wait    time.Duration
 }
 
 var _ http.Handler = (*Receiver)(nil)
@@ -82,12 +89,15 @@ func New(cfg Config) (*Receiver, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics()
 	}
+	if cfg.WHMCSWait == 0 {
+		cfg.WHMCSWait = DefaultWHMCSWait
+	}
 	if cfg.Provisioner == nil {
 		cfg.Provisioner = &whmcsauth.Provisioner{Store: cfg.Store, Now: cfg.Now}
 	}
 	rc := &Receiver{
 		store: cfg.Store, plans: cfg.Plans, secret: cfg.Secret, token: cfg.LegacyToken,
-		outbox: cfg.Outbox, log: cfg.Logger, now: cfg.Now, metrics: cfg.Metrics,
+		outbox: cfg.Outbox, log: cfg.Logger, now: cfg.Now, metrics: cfg.Metrics, wait: cfg.WHMCSWait,
 		sync: &syncer{store: cfg.Store, api: cfg.WHMCS, plans: cfg.Plans, prov: cfg.Provisioner,
 			log: cfg.Logger, now: cfg.Now},
 	}
@@ -151,6 +161,11 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "duplicate"})
 		return
 	}
+	// The event and its confirmation are on disk. The few events whose
+	// implied state only WHMCS can tell get it now, before the answer,
+	// within a bounded wait; whatever WHMCS does, the answer is 200 and
+	// the job finishes the work.
+	rc.settle(r.Context(), in, &res)
 	if res.jobID != 0 && rc.outbox != nil {
 		rc.outbox.Notify()
 	}
