@@ -211,6 +211,11 @@ func TestEnvPlaceholderIsExpandedAtProvisionNotAdapt(t *testing.T) {
 	if h.APISecret != "from-env" {
 		t.Fatalf("api_secret = %q", h.APISecret)
 	}
+	withClient := &Handler{APIURL: "https://b.example.com/includes/api.php", Plans: []PlanMapping{{1, "Basico"}},
+		Clients: []OIDCClient{{ID: "app", Secret: "{env.WHMCS_SECRET_FOR_TEST}", RedirectURIs: []string{"https://app.example.com/cb"}}}}
+	if err := withClient.resolve(); err != nil || withClient.Clients[0].Secret != "from-env" {
+		t.Fatalf("client secret = %q (%v), want it expanded", withClient.Clients[0].Secret, err)
+	}
 	literal := &Handler{APIURL: "https://b.example.com/includes/api.php", APIIdentifier: "i",
 		APISecret: "ab{x}cd", Plans: []PlanMapping{{1, "Basico"}}}
 	if err := literal.resolve(); err != nil || literal.APISecret != "ab{x}cd" {

@@ -56,6 +56,9 @@ func (h *Handler) resolve() error {
 	for _, p := range []*string{&h.ClientAreaURL, &h.State, &h.Issuer, &h.LoginPath, &h.SSOUpstreamPath} {
 		*p = expandWhole(repl, *p)
 	}
+	for i := range h.Clients {
+		h.Clients[i].Secret = expandWhole(repl, h.Clients[i].Secret)
+	}
 	if h.ClientAreaURL == "" && h.APIURL != "" {
 		h.ClientAreaURL = strings.TrimSuffix(h.APIURL, "includes/api.php")
 	}

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh machine: installs what the tests drive
-# for real (headless Chromium for the login page, php-cli for the WHMCS hook
-# file) when missing, then runs every Go test with the race detector.
+# Runs the whole test suite on a fresh Debian machine: installs what the tests
+# drive for real (headless Chromium for the login page, php-cli for the WHMCS
+# hook file) and gcc (the race detector needs cgo) when missing, then runs
+# every Go test with the race detector. The integration suite listens on
+# 127.0.0.1:9080 and the admin port 2999: keep them free.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v php >/dev/null 2>&1 || need+=(php-cli)
 php -m 2>/dev/null | grep -qx curl || need+=(php-curl)
