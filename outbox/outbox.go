@@ -6,8 +6,9 @@
 // they succeed, so a retry after a failure, a crash or a restart resumes
 // after the last step done and never repeats it. Errors are retried with
 // exponential backoff and jitter, except Permanent ones (WHMCS rejecting the
-// API credentials, for instance), which park the job as failed for an
-// operator rather than hammering WHMCS into an IP ban.
+// API credentials, for instance), which park the job as failed rather than
+// hammering WHMCS into an IP ban, until an operator fixes the cause and
+// calls Retry or RetryFailed.
 package outbox
 
 import (
@@ -298,17 +299,96 @@ func QueueDepth(ctx context.Context, st store.Store) (Depth, error) {
 	return d, err
 }
 
-// Retry puts a failed job back in the queue (an operator's action).
+// ErrNotFailed is returned by Retry for a job that is not parked as failed:
+// a pending job is already queued (or running), so there is nothing to
+// retry. A done job is deleted, so Retry reports it as store.ErrNotFound.
+var ErrNotFailed = errors.New("outbox: job is not failed")
+
+// Retry puts one failed job back in the queue, due now: an operator's action
+// once the cause of a permanent error (the API credentials, say) is fixed.
+// Failed jobs are never retried otherwise, whatever the restarts or reloads.
+//
+// The job keeps its Attempts and LastError for the record, and its Steps:
+// the next run resumes after the last step done and never repeats one. If
+// it fails permanently again it is parked again, after one more attempt.
+// Retry wakes the worker. It returns store.ErrNotFound for an unknown id
+// (done jobs are deleted) and ErrNotFailed for a pending job.
 func (o *Outbox) Retry(ctx context.Context, id int64) error {
-	return o.store.Update(ctx, func(tx store.Tx) error {
-		j, err := tx.Job(id)
+	_, err := o.RetryJob(ctx, id)
+	return err
+}
+
+// RetryJob is Retry that also returns the job as re-queued, read in the
+// same transaction (by the time Retry returns, the worker may have run it).
+func (o *Outbox) RetryJob(ctx context.Context, id int64) (store.Job, error) {
+	var j store.Job
+	err := o.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		if j, err = tx.Job(id); err != nil {
+			return err
+		}
+		if j.State != store.JobFailed {
+			return ErrNotFailed
+		}
+		o.requeue(&j)
+		return tx.PutJob(&j)
+	})
+	if err != nil {
+		return store.Job{}, err
+	}
+	o.logRetry(&j)
+	o.Notify()
+	return j, nil
+}
+
+// RetryFailed is Retry for every failed job, in one transaction; it returns
+// how many it re-queued.
+func (o *Outbox) RetryFailed(ctx context.Context) (int, error) {
+	var requeued []store.Job
+	err := o.store.Update(ctx, func(tx store.Tx) error {
+		requeued = requeued[:0]
+		// A limit <= 0 lists every job: a partial list would leave failed
+		// jobs behind, with nothing to page on to reach them.
+		jobs, err := tx.Jobs(0)
 		if err != nil {
 			return err
 		}
-		j.State = store.JobPending
-		j.NextAttempt = o.now()
-		return tx.PutJob(&j)
+		for i := range jobs {
+			if jobs[i].State != store.JobFailed {
+				continue
+			}
+			o.requeue(&jobs[i])
+			if err := tx.PutJob(&jobs[i]); err != nil {
+				return err
+			}
+			requeued = append(requeued, jobs[i])
+		}
+		return nil
 	})
+	if err != nil {
+		return 0, err
+	}
+	for i := range requeued {
+		o.logRetry(&requeued[i])
+	}
+	if len(requeued) > 0 {
+		o.Notify()
+	}
+	return len(requeued), nil
+}
+
+// requeue makes a failed job pending and due now. Attempts, LastError and
+// Steps stay as they are.
+func (o *Outbox) requeue(j *store.Job) {
+	j.State = store.JobPending
+	j.NextAttempt = o.now()
+}
+
+// logRetry records an operator's retry. The job's payload may hold
+// transcript text, so only its id, kind and history are logged.
+func (o *Outbox) logRetry(j *store.Job) {
+	o.log.Info("outbox: failed job re-queued by an operator", zap.String("kind", j.Kind), zap.Int64("job", j.ID),
+		zap.Int("attempts", j.Attempts))
 }
 
 type permanentError struct{ err error }

@@ -13,7 +13,8 @@ func TestServiceTokenRequired(t *testing.T) {
 	paths := []struct{ method, path string }{
 		{"POST", "/sso/api/tickets"}, {"GET", "/sso/api/tickets/1"}, {"POST", "/sso/api/tickets/1/close"},
 		{"POST", "/sso/api/render"}, {"GET", "/sso/api/companies"}, {"GET", "/sso/api/companies/1"},
-		{"POST", "/sso/api/companies/1/status"}, {"GET", "/sso/api/outbox"}, {"GET", "/sso/api/nothing-here"},
+		{"POST", "/sso/api/companies/1/status"}, {"GET", "/sso/api/outbox"}, {"POST", "/sso/api/outbox/1/retry"},
+		{"POST", "/sso/api/outbox/retry"}, {"GET", "/sso/api/nothing-here"},
 	}
 	for _, auth := range []string{"", "Bearer", "Bearer wrong", "Basic " + testToken, "Bearer " + testToken + "x", testToken} {
 		for _, p := range paths {

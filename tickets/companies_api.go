@@ -118,8 +118,9 @@ func queryInt(q url.Values, key string, def, lo int64) (int64, error) {
 	return n, nil
 }
 
-// companyIDParam reads {id} of /sso/api/companies/{id}.
-func companyIDParam(r *http.Request) (int64, error) {
+// idParam reads the {id} path value of /sso/api/companies/{id}/... and
+// /sso/api/outbox/{id}/retry.
+func idParam(r *http.Request) (int64, error) {
 	n, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || n <= 0 {
 		return 0, &fieldError{"id", "must be a positive integer"}
@@ -129,7 +130,7 @@ func companyIDParam(r *http.Request) (int64, error) {
 
 // handleGetCompany serves GET /sso/api/companies/{id}.
 func (s *Service) handleGetCompany(w http.ResponseWriter, r *http.Request) {
-	id, err := companyIDParam(r)
+	id, err := idParam(r)
 	if err != nil {
 		writeRequestError(w, err)
 		return
@@ -177,7 +178,7 @@ const statusReason = "set through the RC-CHAT API"
 // even when the status did not change, because the caller explicitly asked
 // to push it (WHMCS may have drifted).
 func (s *Service) handleCompanyStatus(w http.ResponseWriter, r *http.Request) {
-	id, err := companyIDParam(r)
+	id, err := idParam(r)
 	if err != nil {
 		writeRequestError(w, err)
 		return

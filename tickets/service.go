@@ -1,7 +1,8 @@
 // Package tickets serves RC-CHAT's backend API under /sso/api/ (SPEC
 // section 8): ticket sync from RC-CHAT to WHMCS (open, close with the
 // transcript through the durable outbox, the {{protocolo}} variable), the
-// companies' access state, and a view of the outbox.
+// companies' access state, and a view of the outbox with the retry of its
+// failed (parked) jobs.
 //
 // Every request needs `Authorization: Bearer <service_token>`. The handler
 // never imports Caddy: the caddymodule package mounts it, so it can be
@@ -55,8 +56,10 @@ type Config struct {
 	// WHMCS is the API client; required when TicketSync is on or a
 	// companies status change asks for sync_whmcs.
 	WHMCS API
-	// Outbox is woken after a job is queued so it runs without waiting for
-	// the poll; nil only delays the job until the next poll.
+	// Outbox is woken after a job is queued (or re-queued through
+	// /sso/api/outbox/.../retry) so it runs without waiting for the poll;
+	// nil only delays the job until the next poll of whichever outbox runs
+	// the store's jobs.
 	Outbox *outbox.Outbox
 	// ServiceToken is the bearer token of RC-CHAT's backend. Empty refuses
 	// every request rather than leaving the API open.
@@ -151,6 +154,11 @@ func New(cfg Config) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.outbox == nil {
+		// Retries still need the one implementation of a re-queue; this
+		// outbox never runs, so its wake-up reaches nobody.
+		s.outbox = outbox.New(s.store, s.log)
+	}
 	if cfg.ServiceToken != "" {
 		s.tokenHash = sha256.Sum256([]byte(cfg.ServiceToken))
 		s.hasToken = true
@@ -171,6 +179,8 @@ func (s *Service) routes() {
 	m.Handle("/sso/api/companies/{id}", methods{http.MethodGet: s.handleGetCompany})
 	m.Handle("/sso/api/companies/{id}/status", methods{http.MethodPost: s.handleCompanyStatus})
 	m.Handle("/sso/api/outbox", methods{http.MethodGet: s.handleOutbox})
+	m.Handle("/sso/api/outbox/retry", methods{http.MethodPost: s.handleRetryAll})
+	m.Handle("/sso/api/outbox/{id}/retry", methods{http.MethodPost: s.handleRetry})
 	m.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "")
 	})
@@ -207,11 +217,7 @@ func (s *Service) Register(o *outbox.Outbox) {
 }
 
 // notify wakes the outbox after a commit that queued a job.
-func (s *Service) notify() {
-	if s.outbox != nil {
-		s.outbox.Notify()
-	}
-}
+func (s *Service) notify() { s.outbox.Notify() }
 
 // methods routes by HTTP method and answers 405 with an Allow header for
 // the others. GET also serves HEAD, as net/http does for its own handlers.
