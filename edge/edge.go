@@ -91,9 +91,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next Next) erro
 	// Before anything else, on every request: no client-sent identity
 	// header may survive, whichever branch serves the request.
 	gate.StripIdentityHeaders(r.Header)
-	if len(r.Trailer) > 0 {
-		gate.StripIdentityHeaders(r.Trailer)
-	}
+	guardTrailers(r)
 
 	clean, suspicious := gate.CleanPath(r.URL.EscapedPath())
 	if !suspicious {

@@ -146,6 +146,34 @@ func TestSpoofedHeadersStrippedOnPublicPathsAndWebSockets(t *testing.T) {
 		t.Errorf("websocket request lacks the identity: %v", r.Header)
 	}
 
+	// Trailer values arrive after the body, long after the headers were
+	// stripped; none may reach the upstream, signed in or not.
+	for _, c := range []struct{ path, seen, cookie string }{
+		{"/static/trailer.js", "/static/trailer.js", ""},
+		{"/backend/trailer", "/trailer", cookie},
+	} {
+		raw := "POST " + c.path + " HTTP/1.1\r\nHost: localhost:9080\r\nTransfer-Encoding: chunked\r\n" +
+			"Trailer: X-Checksum, X-RCChat-Plan\r\n"
+		if c.cookie != "" {
+			raw += "Cookie: __Host-rcchat_sso=" + c.cookie + "\r\n"
+		}
+		raw += "\r\n1\r\na\r\n0\r\nX-Checksum: kept\r\nX-RCChat-Plan: evil\r\nX-RCChat-User-Id: evil\r\nRemote-User: evil\r\nX_Auth_Request_Email: evil\r\n\r\n"
+		if status, _ := rawRequest(t, raw); !strings.HasPrefix(status, "200") {
+			t.Fatalf("POST %s with trailers: %s", c.path, status)
+		}
+		r := e.up.last(c.seen)
+		if r == nil || r.Trailer.Get("X-Checksum") != "kept" {
+			t.Fatalf("POST %s: the upstream did not get the harmless trailer (%v), so this test proves nothing", c.path, r)
+		}
+		for name, values := range r.Trailer {
+			for _, v := range values {
+				if v == "evil" {
+					t.Errorf("POST %s: spoofed trailer %s reached the upstream", c.path, name)
+				}
+			}
+		}
+	}
+
 	// Without a session the upgrade is refused, not proxied.
 	before := e.up.count("/socket.io/")
 	status, _ = rawRequest(t, strings.Replace(b.String(), "Cookie: __Host-rcchat_sso="+cookie+"\r\n", "", 1))
