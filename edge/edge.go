@@ -57,6 +57,9 @@ type Config struct {
 	// ClientIP returns the client's address as Caddy judges it (honouring
 	// trusted_proxies); nil uses the connection's remote address.
 	ClientIP func(r *http.Request) string
+	// BodyTimeout bounds the sending of a body the module reads itself;
+	// zero means DefaultBodyTimeout, negative no bound.
+	BodyTimeout time.Duration
 	// FailureFloor is the least time a refused login takes, so that an
 	// unknown e-mail and a wrong password cannot be told apart by timing.
 	FailureFloor time.Duration
@@ -96,6 +99,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request, next Next) erro
 	clean, suspicious := gate.CleanPath(r.URL.EscapedPath())
 	if !suspicious {
 		if h := e.endpoint(clean, r.Method); h != nil {
+			e.timeBody(w, r)
 			h.ServeHTTP(w, r)
 			return nil
 		}

@@ -28,6 +28,7 @@ func (e *Edge) interceptLogin(w http.ResponseWriter, r *http.Request, next Next)
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		return next(w, r)
 	}
+	e.timeBody(w, r)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
