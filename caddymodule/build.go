@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"go.uber.org/zap"
 
 	"github.com/rcchat/caddy-whmcs-auth/edge"
 	"github.com/rcchat/caddy-whmcs-auth/gate"
@@ -163,16 +162,7 @@ func (h *Handler) runBackground(ctx context.Context, sf *stateFile, sessions *se
 		if !sf.maintenanceLease.TryLock() {
 			continue
 		}
-		if n, err := sessions.Sweep(ctx); err != nil {
-			h.runtime.logger.Error("sweeping expired sessions", zap.Error(err))
-		} else if n > 0 {
-			h.runtime.logger.Debug("expired sessions removed", zap.Int("count", n))
-		}
-		if n, err := guard.Sweep(ctx); err != nil {
-			h.runtime.logger.Error("sweeping stale login lockouts", zap.Error(err))
-		} else if n > 0 {
-			h.runtime.logger.Debug("stale lockouts removed", zap.Int("count", n))
-		}
+		maintain(ctx, sf, sessions, guard, time.Now(), h.runtime.logger)
 		sf.maintenanceLease.Unlock()
 	}
 }

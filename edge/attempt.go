@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -19,6 +20,15 @@ const (
 	errCompanySuspended   = "company_suspended"
 	errTooManyAttempts    = "too_many_attempts"
 	errWHMCSUnavailable   = "whmcs_unavailable"
+)
+
+// Bounds on the credentials of a login. No e-mail is longer than an SMTP
+// path allows (RFC 5321: 256 octets with the angle brackets), and no
+// password needs more than 1 KiB. Longer ones are refused before WHMCS or
+// the store sees them, so they cannot bloat the state file or the log.
+const (
+	maxEmailBytes    = 254
+	maxPasswordBytes = 1024
 )
 
 // attempt is the outcome of one WHMCS login.
@@ -50,6 +60,16 @@ func (e *Edge) tryLogin(r *http.Request, email, password string, countRefusal bo
 	}
 	if wait > 0 {
 		return e.audited(ctx, r, email, attempt{status: http.StatusTooManyRequests, errCode: errTooManyAttempts, retryAfter: wait})
+	}
+	if len(email) > maxEmailBytes || len(password) > maxPasswordBytes {
+		// Such credentials are nobody's, so only the IP is counted: an
+		// attacker must not get a fresh e-mail counter per request.
+		if countRefusal {
+			if err := e.cfg.Lockout.FailIP(ctx, ip); err != nil {
+				e.log.Error("counting a failed login", zap.Error(err))
+			}
+		}
+		return e.audited(ctx, r, email, attempt{status: http.StatusUnauthorized, errCode: errInvalidCredentials, whmcsRefused: true})
 	}
 
 	checkStart := time.Now()
@@ -118,14 +138,23 @@ func (e *Edge) countFailure(ctx context.Context, email, ip string) {
 	}
 }
 
-// audited records the attempt in the audit log and the Caddy log. The
-// password never reaches either.
+// audited records the attempt in the audit log and the Caddy log, with the
+// e-mail cut to maxEmailBytes. The password never reaches either. A
+// refusal by the lockout is only counted and logged at debug level: it
+// answers at once, and auditing each would let a locked-out client grow
+// the state file as fast as it can send.
 func (e *Edge) audited(ctx context.Context, r *http.Request, email string, a attempt) attempt {
 	outcome := "success"
 	if a.errCode != "" {
 		outcome = a.errCode
 	}
 	e.cfg.Metrics.Logins.WithLabelValues(outcome).Inc()
+	email = boundedEmail(email)
+	if a.errCode == errTooManyAttempts {
+		e.log.Debug("login attempt", zap.String("outcome", outcome), zap.String("email", email),
+			zap.String("client_ip", e.clientIP(r)))
+		return a
+	}
 	entry := store.AuditEntry{At: time.Now(), Action: "login", Outcome: outcome, Email: email,
 		ClientIP: e.clientIP(r), CompanyID: a.prov.Company.ID}
 	if err := e.cfg.Store.Batch(ctx, func(tx store.Tx) error { return tx.AppendAudit(&entry) }); err != nil {
@@ -134,6 +163,19 @@ func (e *Edge) audited(ctx context.Context, r *http.Request, email string, a att
 	e.log.Info("login attempt", zap.String("outcome", outcome), zap.String("email", email),
 		zap.String("client_ip", entry.ClientIP), zap.Int64("company_id", entry.CompanyID))
 	return a
+}
+
+// boundedEmail is email cut to maxEmailBytes (at a character boundary)
+// and marked with "…" when it was longer.
+func boundedEmail(email string) string {
+	if len(email) <= maxEmailBytes {
+		return email
+	}
+	cut := maxEmailBytes
+	for cut > 0 && !utf8.RuneStart(email[cut]) {
+		cut--
+	}
+	return email[:cut] + "…"
 }
 
 // noteFullCheck folds one complete WHMCS check into the moving average.

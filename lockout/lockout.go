@@ -5,6 +5,8 @@ package lockout
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -39,8 +41,27 @@ func NewGuard(st store.Store, p Policy) *Guard {
 	return &Guard{store: st, policy: p, now: time.Now}
 }
 
-func emailKey(email string) string { return "email:" + strings.ToLower(strings.TrimSpace(email)) }
-func ipKey(ip string) string       { return "ip:" + ip }
+// MaxKeyBytes bounds a counter's key. Longer keys (an e-mail of 65,000
+// characters, which bbolt could not even store past 32 KiB) are replaced
+// by the SHA-256 of their value, so every attempt is still counted and a
+// counter never costs more than a few hundred bytes of state.
+const MaxKeyBytes = 320
+
+func emailKey(email string) string {
+	return boundKey("email", strings.ToLower(strings.TrimSpace(email)))
+}
+func ipKey(ip string) string { return boundKey("ip", ip) }
+
+// boundKey is kind:value, or kind#sha256:hex(value) when that would be
+// longer than MaxKeyBytes. '#' never follows the kind in a plain key, so a
+// hashed key cannot collide with one.
+func boundKey(kind, value string) string {
+	if len(kind)+1+len(value) <= MaxKeyBytes {
+		return kind + ":" + value
+	}
+	sum := sha256.Sum256([]byte(value))
+	return kind + "#sha256:" + hex.EncodeToString(sum[:])
+}
 
 // Check returns how long the e-mail or the IP is still refused; zero means
 // the attempt may go ahead.
@@ -75,6 +96,19 @@ func (g *Guard) Fail(ctx context.Context, email, ip string) error {
 		if ip == "" {
 			return nil
 		}
+		return g.count(tx, ipKey(ip), g.policy.IPMaxFailures, now)
+	})
+}
+
+// FailIP counts one failed attempt against the IP only, for a request
+// refused before its e-mail meant anything (one too long to be an e-mail).
+// Without an IP there is nothing to count.
+func (g *Guard) FailIP(ctx context.Context, ip string) error {
+	if ip == "" {
+		return nil
+	}
+	now := g.now()
+	return g.store.Update(ctx, func(tx store.Tx) error {
 		return g.count(tx, ipKey(ip), g.policy.IPMaxFailures, now)
 	})
 }

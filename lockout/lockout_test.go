@@ -3,9 +3,11 @@ package lockout
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/rcchat/caddy-whmcs-auth/store"
 	"github.com/rcchat/caddy-whmcs-auth/store/boltstore"
 )
 
@@ -114,5 +116,65 @@ func TestSweepForgetsOnlyStaleCounters(t *testing.T) {
 	}
 	if d := wait(t, g, "banned@x.test", ""); d == 0 {
 		t.Fatal("the sweep lifted a running ban")
+	}
+}
+
+// TestOverlongKeysAreCountedBounded shows that an e-mail far past bbolt's
+// 32 KiB key limit is still counted (its own ban and the IP's), under a key
+// of bounded size, and that two long e-mails do not share a counter.
+func TestOverlongKeysAreCountedBounded(t *testing.T) {
+	g, _ := newGuard(t, Policy{MaxFailures: 2, IPMaxFailures: 3, Window: time.Minute, Ban: time.Minute})
+	long := strings.Repeat("a", 65000) + "@x.test"
+	fail(t, g, long, "192.0.2.50", 2)
+	if d := wait(t, g, long, ""); d == 0 {
+		t.Fatal("two failures of an over-long e-mail did not ban it")
+	}
+	if d := wait(t, g, strings.Repeat("a", 65001)+"@x.test", ""); d != 0 {
+		t.Fatal("another over-long e-mail shares the ban")
+	}
+	fail(t, g, strings.Repeat("b", 65000), "192.0.2.50", 1)
+	if d := wait(t, g, "fresh@x.test", "192.0.2.50"); d == 0 {
+		t.Fatal("the IP was not counted alongside over-long e-mails")
+	}
+	err := g.store.View(context.Background(), func(tx store.Tx) error {
+		ls, err := tx.Lockouts("", 100)
+		if len(ls) != 3 {
+			t.Errorf("%d counters, want 3 (two e-mails, one IP)", len(ls))
+		}
+		for _, l := range ls {
+			if len(l.Key) > MaxKeyBytes {
+				t.Errorf("counter key of %d bytes, over %d", len(l.Key), MaxKeyBytes)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := emailKey("a@x.test"); k != "email:a@x.test" {
+		t.Fatalf("a short e-mail's key is %q", k)
+	}
+}
+
+func TestFailIPCountsOnlyTheIP(t *testing.T) {
+	g, _ := newGuard(t, Policy{MaxFailures: 1, IPMaxFailures: 2, Window: time.Minute, Ban: time.Minute})
+	ctx := context.Background()
+	if err := g.FailIP(ctx, "192.0.2.60"); err != nil {
+		t.Fatal(err)
+	}
+	if d := wait(t, g, "x@x.test", "192.0.2.60"); d != 0 {
+		t.Fatal("banned after 1 of 2 IP failures (or the e-mail was counted)")
+	}
+	if err := g.FailIP(ctx, "192.0.2.60"); err != nil {
+		t.Fatal(err)
+	}
+	if d := wait(t, g, "x@x.test", "192.0.2.60"); d == 0 {
+		t.Fatal("2 IP failures did not ban the IP")
+	}
+	if d := wait(t, g, "x@x.test", "192.0.2.61"); d != 0 {
+		t.Fatal("FailIP counted an e-mail")
+	}
+	if err := g.FailIP(ctx, ""); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -115,6 +115,12 @@ type Tx interface {
 	AppendAudit(a *AuditEntry) error
 	// Audit lists the newest entries first.
 	Audit(limit int) ([]AuditEntry, error)
+	// DeleteAuditBefore removes up to limit of the oldest entries (in ID
+	// order) whose At is before cutoff, returning how many it removed. It
+	// may stop at the first entry that is not before cutoff, so an entry
+	// appended after a newer one can outlive the cutoff until that newer
+	// one is removed too.
+	DeleteAuditBefore(cutoff time.Time, limit int) (int, error)
 }
 
 // CompanyStatus is the access state of a company at the edge.

@@ -1,9 +1,11 @@
 package boltstore
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/rcchat/caddy-whmcs-auth/store"
 )
@@ -107,4 +109,31 @@ func (t tx) Audit(limit int) ([]store.AuditEntry, error) {
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// DeleteAuditBefore removes up to limit (all when limit <= 0) entries
+// recorded before cutoff, walking from the oldest ID and stopping at the
+// first entry that is not older, so a prune touches only what it removes.
+func (t tx) DeleteAuditBefore(cutoff time.Time, limit int) (int, error) {
+	b := t.b.Bucket(bAudit)
+	var victims [][]byte
+	c := b.Cursor()
+	for k, v := c.First(); k != nil && !limitReached(len(victims), limit); k, v = c.Next() {
+		var a struct {
+			At time.Time `json:"at"`
+		}
+		if err := decode("audit entry", k, v, &a); err != nil {
+			return 0, err
+		}
+		if !a.At.Before(cutoff) {
+			break
+		}
+		victims = append(victims, bytes.Clone(k))
+	}
+	for _, k := range victims {
+		if err := b.Delete(k); err != nil {
+			return 0, fmt.Errorf("boltstore: delete audit entry %x: %w", k, err)
+		}
+	}
+	return len(victims), nil
 }

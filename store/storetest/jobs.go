@@ -223,3 +223,61 @@ func testAudit(t *testing.T, s store.Store) {
 		return nil
 	})
 }
+
+// testAuditRetention checks the prune that keeps the audit log bounded:
+// entries before the cutoff go (a limit at a time, oldest first), the one at
+// the cutoff and newer ones stay, and IDs keep increasing afterwards.
+func testAuditRetention(t *testing.T, s store.Store) {
+	ages := []time.Duration{-100 * time.Hour, -99 * time.Hour, -98 * time.Hour, -97 * time.Hour, 0, time.Hour}
+	for i, age := range ages {
+		update(t, s, func(tx store.Tx) error {
+			return tx.AppendAudit(&store.AuditEntry{At: base.Add(age), Action: fmt.Sprintf("a%d", i), Outcome: "ok"})
+		})
+	}
+	action := func(a store.AuditEntry) string { return a.Action }
+	prune := func(limit int) int {
+		t.Helper()
+		var n int
+		update(t, s, func(tx store.Tx) error {
+			var err error
+			n, err = tx.DeleteAuditBefore(base, limit)
+			return err
+		})
+		return n
+	}
+	if n := prune(3); n != 3 {
+		t.Fatalf("DeleteAuditBefore(limit 3) removed %d, want 3", n)
+	}
+	view(t, s, func(tx store.Tx) error {
+		as, err := tx.Audit(10)
+		noErr(t, "Audit", err)
+		sameKeys(t, "after the first prune", keysOf(as, action), []string{"a5", "a4", "a3"})
+		return nil
+	})
+	if n := prune(10); n != 1 {
+		t.Fatalf("DeleteAuditBefore removed %d, want the 1 old entry left", n)
+	}
+	if n := prune(10); n != 0 {
+		t.Fatalf("DeleteAuditBefore removed %d entries at or after the cutoff", n)
+	}
+	var last int64
+	view(t, s, func(tx store.Tx) error {
+		as, err := tx.Audit(10)
+		noErr(t, "Audit", err)
+		sameKeys(t, "after pruning", keysOf(as, action), []string{"a5", "a4"})
+		if len(as) > 0 {
+			last = as[0].ID
+		}
+		return nil
+	})
+	update(t, s, func(tx store.Tx) error {
+		a := &store.AuditEntry{At: base, Action: "later", Outcome: "ok"}
+		if err := tx.AppendAudit(a); err != nil {
+			return err
+		}
+		if a.ID <= last {
+			t.Errorf("audit id %d after pruning, not above the newest kept %d", a.ID, last)
+		}
+		return nil
+	})
+}

@@ -12,7 +12,9 @@
 //   - a record put with an explicit ID never collides with a later
 //     store-assigned one;
 //   - DueJobs is ordered by NextAttempt, then by ID;
-//   - Jobs and Companies are in ID order, Audit in reverse ID order.
+//   - Jobs and Companies are in ID order, Audit in reverse ID order;
+//   - DeleteAuditBefore removes entries strictly before the cutoff, oldest
+//     first, and never reuses a removed entry's ID.
 //
 // The suite compares records after normalising times to UTC and treating
 // empty and absent fields alike, and its test times have whole-second
@@ -63,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TicketLinks", testTicketLinks},
 		{"Lockouts", testLockouts},
 		{"Audit", testAudit},
+		{"AuditRetention", testAuditRetention},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

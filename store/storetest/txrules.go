@@ -83,6 +83,10 @@ func testEmptyLists(t *testing.T, s store.Store) {
 		if err != nil || n != 0 {
 			t.Errorf("DeleteExpiredSessions on empty store: %d, %v", n, err)
 		}
+		n, err = tx.DeleteAuditBefore(base, 10)
+		if err != nil || n != 0 {
+			t.Errorf("DeleteAuditBefore on empty store: %d, %v", n, err)
+		}
 		return nil
 	})
 }
