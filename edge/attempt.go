@@ -65,7 +65,7 @@ func (e *Edge) tryLogin(r *http.Request, email, password string, countRefusal bo
 		// Such credentials are nobody's, so only the IP is counted: an
 		// attacker must not get a fresh e-mail counter per request.
 		if countRefusal {
-			if err := e.cfg.Lockout.FailIP(ctx, ip); err != nil {
+			if err := e.cfg.Lockout.Fail(ctx, "", ip); err != nil {
 				e.log.Error("counting a failed login", zap.Error(err))
 			}
 		}

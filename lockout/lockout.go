@@ -70,7 +70,7 @@ func (g *Guard) Check(ctx context.Context, email, ip string) (time.Duration, err
 	var wait time.Duration
 	err := g.store.View(ctx, func(tx store.Tx) error {
 		for _, key := range keys(email, ip) {
-			l, err := tx.Lockout(key)
+			l, err := tx.Lockout(key.name)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}
@@ -86,30 +86,27 @@ func (g *Guard) Check(ctx context.Context, email, ip string) (time.Duration, err
 	return wait, err
 }
 
-// Fail counts one failed attempt against the e-mail and the IP.
+// Fail counts one failed attempt against the e-mail and the IP. An empty
+// e-mail (a login whose e-mail could not be read, or one too long to be an
+// e-mail, which the caller drops) has no counter: it would be one shared
+// by every such attempt, and locking it would lock them all out.
 func (g *Guard) Fail(ctx context.Context, email, ip string) error {
-	now := g.now()
-	return g.store.Update(ctx, func(tx store.Tx) error {
-		if err := g.count(tx, emailKey(email), g.policy.MaxFailures, now); err != nil {
-			return err
-		}
-		if ip == "" {
-			return nil
-		}
-		return g.count(tx, ipKey(ip), g.policy.IPMaxFailures, now)
-	})
-}
-
-// FailIP counts one failed attempt against the IP only, for a request
-// refused before its e-mail meant anything (one too long to be an e-mail).
-// Without an IP there is nothing to count.
-func (g *Guard) FailIP(ctx context.Context, ip string) error {
-	if ip == "" {
+	ks := keys(email, ip)
+	if len(ks) == 0 {
 		return nil
 	}
 	now := g.now()
 	return g.store.Update(ctx, func(tx store.Tx) error {
-		return g.count(tx, ipKey(ip), g.policy.IPMaxFailures, now)
+		for _, k := range ks {
+			limit := g.policy.MaxFailures
+			if k.ip {
+				limit = g.policy.IPMaxFailures
+			}
+			if err := g.count(tx, k.name, limit, now); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -157,11 +154,22 @@ func (g *Guard) count(tx store.Tx, key string, limit int, now time.Time) error {
 	return tx.PutLockout(&l)
 }
 
-func keys(email, ip string) []string {
-	if ip == "" {
-		return []string{emailKey(email)}
+func keys(email, ip string) []counterKey {
+	ks := make([]counterKey, 0, 2)
+	if strings.TrimSpace(email) != "" {
+		ks = append(ks, counterKey{name: emailKey(email)})
 	}
-	return []string{emailKey(email), ipKey(ip)}
+	if ip != "" {
+		ks = append(ks, counterKey{name: ipKey(ip), ip: true})
+	}
+	return ks
+}
+
+// counterKey is a counter's key in the store, and whether it counts an IP
+// (IPMaxFailures) rather than an e-mail (MaxFailures).
+type counterKey struct {
+	name string
+	ip   bool
 }
 
 // Sweep forgets counters whose window and ban are both over, in small

@@ -156,25 +156,28 @@ func TestOverlongKeysAreCountedBounded(t *testing.T) {
 	}
 }
 
-func TestFailIPCountsOnlyTheIP(t *testing.T) {
+func TestFailWithoutEmailCountsOnlyTheIP(t *testing.T) {
 	g, _ := newGuard(t, Policy{MaxFailures: 1, IPMaxFailures: 2, Window: time.Minute, Ban: time.Minute})
 	ctx := context.Background()
-	if err := g.FailIP(ctx, "192.0.2.60"); err != nil {
+	if err := g.Fail(ctx, "", "192.0.2.60"); err != nil {
 		t.Fatal(err)
 	}
 	if d := wait(t, g, "x@x.test", "192.0.2.60"); d != 0 {
 		t.Fatal("banned after 1 of 2 IP failures (or the e-mail was counted)")
 	}
-	if err := g.FailIP(ctx, "192.0.2.60"); err != nil {
+	if err := g.Fail(ctx, "", "192.0.2.60"); err != nil {
 		t.Fatal(err)
 	}
 	if d := wait(t, g, "x@x.test", "192.0.2.60"); d == 0 {
 		t.Fatal("2 IP failures did not ban the IP")
 	}
 	if d := wait(t, g, "x@x.test", "192.0.2.61"); d != 0 {
-		t.Fatal("FailIP counted an e-mail")
+		t.Fatal("Fail without an e-mail counted one")
 	}
-	if err := g.FailIP(ctx, ""); err != nil {
+	if d := wait(t, g, "", "192.0.2.61"); d != 0 {
+		t.Fatal("attempts without an e-mail share a counter: one IP's failures lock out another's")
+	}
+	if err := g.Fail(ctx, "", ""); err != nil {
 		t.Fatal(err)
 	}
 }
