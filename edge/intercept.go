@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -25,7 +25,7 @@ func (e *Edge) interceptLogin(w http.ResponseWriter, r *http.Request, next Next)
 	// Only a JSON body is a login attempt, as for RC-CHAT's own parser: a
 	// cross-site form can send text/plain without a preflight, and must not
 	// sign a visitor in to somebody else's account (login CSRF).
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+	if !isJSONMediaType(r.Header.Get("Content-Type")) {
 		return next(w, r)
 	}
 	e.timeBody(w, r)
@@ -42,33 +42,82 @@ func (e *Edge) interceptLogin(w http.ResponseWriter, r *http.Request, next Next)
 	// next (the reverse proxy) must see the body intact.
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
-
-	var creds struct {
-		Email    string `json:"email"`
-		Password string `json:"password"`
-	}
-	if json.Unmarshal(body, &creds) != nil || creds.Email == "" || creds.Password == "" {
-		return next(w, r)
-	}
 	// The edge reads RC-CHAT's answer (the company id in it), so ask for
 	// it uncompressed: a browser always offers gzip and br, and RC-CHAT,
 	// or an encode handler in front of it, would take the offer.
 	r.Header.Del("Accept-Encoding")
 
-	a := e.tryLogin(r, creds.Email, creds.Password, false)
+	email, password, readable := loginFields(r.Header, body)
+	if !readable {
+		return e.passUnreadLogin(w, r, email, next)
+	}
+	a := e.tryLogin(r, email, password, false)
 	switch a.status {
 	case http.StatusOK:
 		return e.forwardWHMCSLogin(w, r, a, next)
 	case http.StatusPaymentRequired, http.StatusTooManyRequests:
-		if a.retryAfter > 0 {
-			w.Header().Set("Retry-After", retryAfterSeconds(a.retryAfter))
-		}
-		writeJSON(w, a.status, map[string]string{"error": a.errCode})
+		e.refuseLogin(w, a)
 		return nil
 	default:
 		// Not a WHMCS login (or WHMCS is down): RC-CHAT decides.
-		return e.passRCChatLogin(w, r, creds.Email, next)
+		return e.passRCChatLogin(w, r, email, next)
 	}
+}
+
+// isJSONMediaType reads a Content-Type as leniently as RC-CHAT's parser
+// does (any case, any parameters, even malformed ones), so that no variant
+// it takes for a login escapes the lockout here.
+func isJSONMediaType(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "application/json")
+}
+
+// loginFields reads the credentials as RC-CHAT's JSON parser does: exact
+// keys, the last of duplicate keys. readable is false when RC-CHAT may see
+// a login the sidecar cannot check: a compressed body (its parser inflates
+// one), a value that is not a string, a missing field.
+func loginFields(h http.Header, body []byte) (email, password string, readable bool) {
+	if ce := h.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return "", "", false
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return "", "", false
+	}
+	_ = json.Unmarshal(fields["email"], &email)
+	_ = json.Unmarshal(fields["password"], &password)
+	return email, password, email != "" && password != ""
+}
+
+// passUnreadLogin passes to RC-CHAT a login the sidecar could not read.
+// It is no WHMCS login, but it is still a login attempt: refused while the
+// client's IP (or the e-mail, when one was read) is locked out, and counted
+// when RC-CHAT refuses it.
+func (e *Edge) passUnreadLogin(w http.ResponseWriter, r *http.Request, email string, next Next) error {
+	email = whmcsauth.NormalizeEmail(email)
+	if len(email) > maxEmailBytes {
+		email = ""
+	}
+	wait, err := e.cfg.Lockout.Check(r.Context(), email, e.clientIP(r))
+	if err != nil {
+		e.log.Error("reading the login lockout", zap.Error(err))
+		e.refuseLogin(w, attempt{status: http.StatusServiceUnavailable, errCode: errWHMCSUnavailable})
+		return nil
+	}
+	if wait > 0 {
+		e.refuseLogin(w, e.audited(r.Context(), r, email,
+			attempt{status: http.StatusTooManyRequests, errCode: errTooManyAttempts, retryAfter: wait}))
+		return nil
+	}
+	return e.passRCChatLogin(w, r, email, next)
+}
+
+// refuseLogin answers an intercepted login the edge refuses itself.
+func (e *Edge) refuseLogin(w http.ResponseWriter, a attempt) {
+	if a.retryAfter > 0 {
+		w.Header().Set("Retry-After", retryAfterSeconds(a.retryAfter))
+	}
+	writeJSON(w, a.status, map[string]string{"error": a.errCode})
 }
 
 // forwardWHMCSLogin sends the signed-in request to RC-CHAT's SSO endpoint,

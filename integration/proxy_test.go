@@ -440,3 +440,52 @@ func TestPublicPathCarriesIdentityWhenSignedIn(t *testing.T) {
 		t.Fatalf("public path of a signed-in user lacks the identity: %v", r.Header)
 	}
 }
+
+// RC-CHAT's own login is held to the lockout whatever shape its body takes:
+// keys in another case or twice, a Content-Type Go's parser refuses but
+// Express takes, a body the sidecar cannot read. None of them reaches
+// RC-CHAT while the e-mail or the IP is locked out.
+func TestSPALoginLockoutHasNoBypass(t *testing.T) {
+	e := getEnv(t)
+	e.load(t, filepath.Join(e.stateDir, "spa-lockout.db"), "lockout 3 10m 10m")
+	defer e.load(t, mainState(e), "")
+	post := func(body, contentType string) (*http.Response, string) {
+		resp := e.do(t, "POST", "/backend/auth/login", "", strings.NewReader(body), "Content-Type", contentType)
+		return resp, readAll(t, resp)
+	}
+	for i := 0; i < 3; i++ {
+		if resp, body := post(`{"email":"agent@rcchat.test","password":"wrong"}`, "application/json"); resp.StatusCode != 401 {
+			t.Fatalf("RC-CHAT refusal %d: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	before := e.up.count("/auth/login")
+	for _, c := range []struct{ body, contentType string }{
+		{`{"email":"agent@rcchat.test","password":"agent-pw"}`, "application/json"},
+		{`{"email":"agent@rcchat.test","password":"agent-pw","Email":""}`, "application/json"},
+		{`{"email":"agent@rcchat.test","password":"agent-pw"}`, "application/json; a=b; A=c"},
+		{`{"email":"agent@rcchat.test","password":"agent-pw"}`, "Application/JSON"},
+	} {
+		if resp, body := post(c.body, c.contentType); resp.StatusCode != 429 || strings.Contains(body, "rcchat-jwt") {
+			t.Errorf("locked e-mail, body %s, Content-Type %q: %d %s, want 429", c.body, c.contentType, resp.StatusCode, body)
+		}
+	}
+	if n := e.up.count("/auth/login") - before; n != 0 {
+		t.Fatalf("RC-CHAT saw %d logins of a locked-out e-mail", n)
+	}
+
+	// Logins the sidecar cannot read count against the IP, whose limit is
+	// 4 × 3 = 12 failures, 3 of them the refusals above; then they stop
+	// reaching RC-CHAT too.
+	for i := 0; i < 9; i++ {
+		if resp, body := post(`{"EMAIL":"guess@rcchat.test","password":"guess"}`, "application/json"); resp.StatusCode != 401 {
+			t.Fatalf("unreadable login %d: %d %s, want RC-CHAT's 401", i, resp.StatusCode, body)
+		}
+	}
+	before = e.up.count("/auth/login")
+	if resp, body := post(`{"EMAIL":"guess@rcchat.test","password":"guess"}`, "application/json"); resp.StatusCode != 429 {
+		t.Fatalf("unreadable login from a locked-out IP: %d %s, want 429", resp.StatusCode, body)
+	}
+	if n := e.up.count("/auth/login") - before; n != 0 {
+		t.Fatalf("RC-CHAT saw %d logins from a locked-out IP", n)
+	}
+}
