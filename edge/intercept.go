@@ -31,12 +31,7 @@ func (e *Edge) interceptLogin(w http.ResponseWriter, r *http.Request, next Next)
 	e.timeBody(w, r)
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "body_too_large"})
-			return nil
-		}
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
+		writeBodyError(w, err)
 		return nil
 	}
 	// next (the reverse proxy) must see the body intact.

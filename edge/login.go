@@ -64,7 +64,7 @@ func (e *Edge) loginForm(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request"})
+		writeBodyError(w, err)
 		return
 	}
 	rd := gate.SafeRedirect(r.PostForm.Get("rd"))
@@ -100,7 +100,7 @@ func (e *Edge) loginJSON(w http.ResponseWriter, r *http.Request) {
 		Rd string `json:"rd"`
 	}
 	if err := decodeJSON(w, r, &body); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
+		writeBodyError(w, err)
 		return
 	}
 	a := e.tryLogin(r, body.Email, body.Password, true)
@@ -174,6 +174,10 @@ func validCSRF(r *http.Request, field string) bool {
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBytes))
 	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return tooBig
+		}
 		return errors.New("body must be one JSON object with the documented fields")
 	}
 	if _, err := dec.Token(); err != io.EOF {

@@ -203,3 +203,17 @@ func TestReloadOnSameStateFile(t *testing.T) {
 		t.Fatalf("session lost across reloads: %d", resp.StatusCode)
 	}
 }
+
+// A login body over 64 KiB is refused as too large, on the module's login
+// and on RC-CHAT's intercepted one alike.
+func TestOversizedLoginBody(t *testing.T) {
+	e := getEnv(t)
+	e.load(t, mainState(e), "")
+	big := `{"email":"big@it.test","password":"` + strings.Repeat("x", 64<<10) + `"}`
+	for _, path := range []string{"/sso/login", "/backend/auth/login"} {
+		resp := e.do(t, "POST", path, "", strings.NewReader(big), "Content-Type", "application/json")
+		if body := readAll(t, resp); resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "body_too_large") {
+			t.Errorf("POST %s with %d bytes: %d %s, want 413 body_too_large", path, len(big), resp.StatusCode, body)
+		}
+	}
+}
