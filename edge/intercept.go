@@ -34,15 +34,26 @@ func (e *Edge) interceptLogin(w http.ResponseWriter, r *http.Request, next Next)
 		writeBodyError(w, err)
 		return nil
 	}
-	// next (the reverse proxy) must see the body intact.
+	if body, err = canonicalLoginBody(r.Header, body); err != nil {
+		if errors.Is(err, errUnsupportedBody) {
+			writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": "unsupported_media_type"})
+			return nil
+		}
+		writeBodyError(w, err)
+		return nil
+	}
+	// RC-CHAT gets the body the edge judged, as plain UTF-8 JSON.
+	r.Header.Del("Content-Encoding")
+	r.Header.Set("Content-Type", "application/json")
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
+	r.Header.Del("Content-Length")
 	// The edge reads RC-CHAT's answer (the company id in it), so ask for
 	// it uncompressed: a browser always offers gzip and br, and RC-CHAT,
 	// or an encode handler in front of it, would take the offer.
 	r.Header.Del("Accept-Encoding")
 
-	email, password, readable := loginFields(r.Header, body)
+	email, password, readable := loginFields(body)
 	if !readable {
 		return e.passUnreadLogin(w, r, email, next)
 	}
@@ -69,12 +80,9 @@ func isJSONMediaType(contentType string) bool {
 
 // loginFields reads the credentials as RC-CHAT's JSON parser does: exact
 // keys, the last of duplicate keys. readable is false when RC-CHAT may see
-// a login the sidecar cannot check: a compressed body (its parser inflates
-// one), a value that is not a string, a missing field.
-func loginFields(h http.Header, body []byte) (email, password string, readable bool) {
-	if ce := h.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
-		return "", "", false
-	}
+// a login the sidecar cannot check: a value that is not a string, a
+// missing field.
+func loginFields(body []byte) (email, password string, readable bool) {
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(body, &fields) != nil {
 		return "", "", false

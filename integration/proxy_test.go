@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -449,9 +450,23 @@ func TestSPALoginLockoutHasNoBypass(t *testing.T) {
 	e := getEnv(t)
 	e.load(t, filepath.Join(e.stateDir, "spa-lockout.db"), "lockout 3 10m 10m")
 	defer e.load(t, mainState(e), "")
-	post := func(body, contentType string) (*http.Response, string) {
-		resp := e.do(t, "POST", "/backend/auth/login", "", strings.NewReader(body), "Content-Type", contentType)
+	post := func(body, contentType string, headers ...string) (*http.Response, string) {
+		resp := e.do(t, "POST", "/backend/auth/login", "", strings.NewReader(body), append(headers, "Content-Type", contentType)...)
 		return resp, readAll(t, resp)
+	}
+	const agent = `{"email":"agent@rcchat.test","password":"agent-pw"}`
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write([]byte(agent))
+	_ = zw.Close()
+	var utf16 strings.Builder
+	for _, c := range "\ufeff" + agent {
+		utf16.WriteString(string([]byte{byte(c), byte(c >> 8)}))
+	}
+	// RC-CHAT's parser inflates a gzip body: the edge does too, and sends
+	// RC-CHAT the JSON it judged.
+	if resp, body := post(gz.String(), "application/json", "Content-Encoding", "gzip"); resp.StatusCode != 200 || !strings.Contains(body, "rcchat-jwt-agent") {
+		t.Fatalf("gzip-encoded agent login: %d %s", resp.StatusCode, body)
 	}
 	for i := 0; i < 3; i++ {
 		if resp, body := post(`{"email":"agent@rcchat.test","password":"wrong"}`, "application/json"); resp.StatusCode != 401 {
@@ -459,13 +474,19 @@ func TestSPALoginLockoutHasNoBypass(t *testing.T) {
 		}
 	}
 	before := e.up.count("/auth/login")
-	for _, c := range []struct{ body, contentType string }{
-		{`{"email":"agent@rcchat.test","password":"agent-pw"}`, "application/json"},
-		{`{"email":"agent@rcchat.test","password":"agent-pw","Email":""}`, "application/json"},
-		{`{"email":"agent@rcchat.test","password":"agent-pw"}`, "application/json; a=b; A=c"},
-		{`{"email":"agent@rcchat.test","password":"agent-pw"}`, "Application/JSON"},
+	for _, c := range []struct {
+		body, contentType string
+		headers           []string
+	}{
+		{agent, "application/json", nil},
+		{`{"email":"agent@rcchat.test","password":"agent-pw","Email":""}`, "application/json", nil},
+		{agent, "application/json; a=b; A=c", nil},
+		{agent, "Application/JSON", nil},
+		{gz.String(), "application/json", []string{"Content-Encoding", "gzip"}},
+		{"\xef\xbb\xbf" + agent, "application/json", nil},
+		{utf16.String(), "application/json; charset=utf-16le", nil},
 	} {
-		if resp, body := post(c.body, c.contentType); resp.StatusCode != 429 || strings.Contains(body, "rcchat-jwt") {
+		if resp, body := post(c.body, c.contentType, c.headers...); resp.StatusCode != 429 || strings.Contains(body, "rcchat-jwt") {
 			t.Errorf("locked e-mail, body %s, Content-Type %q: %d %s, want 429", c.body, c.contentType, resp.StatusCode, body)
 		}
 	}
