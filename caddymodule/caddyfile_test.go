@@ -138,18 +138,20 @@ func TestValidateNamesTheSubdirective(t *testing.T) {
 			Plans: []PlanMapping{{1, "Basico"}}}
 	}
 	cases := map[string]func(h *Handler){
-		"api_url: required":          func(h *Handler) { h.APIURL = "" },
-		"api_url: expected":          func(h *Handler) { h.APIURL = "ftp://x" },
-		"plan: at least one":         func(h *Handler) { h.Plans = nil },
-		"public":                     func(h *Handler) { h.Public = []string{"no-slash"} },
-		"login_path":                 func(h *Handler) { h.LoginPath = "relative" },
-		"sso_upstream_path":          func(h *Handler) { h.SSOUpstreamPath = "x" },
-		"client: an id":              func(h *Handler) { h.Clients = []OIDCClient{{ID: "a"}} },
-		"client a: redirect URI":     func(h *Handler) { h.Clients = []OIDCClient{{ID: "a", RedirectURIs: []string{"/x"}}} },
-		"issuer":                     func(h *Handler) { h.Issuer = "chat.example.com" },
-		"panel_url":                  func(h *Handler) { h.PanelURL = "nope" },
-		"lockout: MAX, WINDOW":       func(h *Handler) { h.Lockout = &LockoutPolicy{} },
-		"plan: product id must be p": func(h *Handler) { h.Plans = []PlanMapping{{0, "x"}} },
+		"api_url: required":           func(h *Handler) { h.APIURL = "" },
+		"api_url: expected":           func(h *Handler) { h.APIURL = "ftp://x" },
+		"plan: at least one":          func(h *Handler) { h.Plans = nil },
+		"public":                      func(h *Handler) { h.Public = []string{"no-slash"} },
+		"login_path":                  func(h *Handler) { h.LoginPath = "relative" },
+		"sso_upstream_path":           func(h *Handler) { h.SSOUpstreamPath = "x" },
+		"client: an id":               func(h *Handler) { h.Clients = []OIDCClient{{ID: "a"}} },
+		"client a: redirect URI":      func(h *Handler) { h.Clients = []OIDCClient{{ID: "a", RedirectURIs: []string{"/x"}}} },
+		"issuer":                      func(h *Handler) { h.Issuer = "chat.example.com" },
+		"panel_url":                   func(h *Handler) { h.PanelURL = "nope" },
+		"lockout: MAX, WINDOW":        func(h *Handler) { h.Lockout = &LockoutPolicy{} },
+		"plan: product id must be p":  func(h *Handler) { h.Plans = []PlanMapping{{0, "x"}} },
+		"key_rotation: at least 1h":   func(h *Handler) { h.KeyRotation = caddy.Duration(time.Second) },
+		"reconcile_interval: at leas": func(h *Handler) { h.ReconcileInterval = caddy.Duration(time.Second) },
 	}
 	for want, mutate := range cases {
 		t.Run(want, func(t *testing.T) {

@@ -18,6 +18,8 @@ const (
 	defaultSessionTTL        = 12 * time.Hour
 	defaultReconcileInterval = 15 * time.Minute
 	defaultKeyRotation       = 30 * 24 * time.Hour
+	minKeyRotation           = time.Hour
+	minReconcileInterval     = time.Minute
 	defaultLoginPath         = "/backend/auth/login"
 	defaultSSOUpstreamPath   = "/backend/auth/sso"
 	defaultTicketDepartment  = 1
@@ -132,6 +134,15 @@ func (h *Handler) validate() error {
 	}
 	if h.SessionTTL < 0 || h.ReconcileInterval < 0 || h.KeyRotation < 0 {
 		return fmt.Errorf("whmcs_auth: session_ttl/reconcile_interval/key_rotation: durations must be positive")
+	}
+	// Floors against a typo that would turn the sweep into a stream of
+	// WHMCS calls, or the signing key into one per request (each retired
+	// key stays in the JWKS for as long as its tokens live).
+	if d := time.Duration(h.ReconcileInterval); d < minReconcileInterval {
+		return fmt.Errorf("whmcs_auth: reconcile_interval: at least %v, got %v", minReconcileInterval, d)
+	}
+	if d := time.Duration(h.KeyRotation); d < minKeyRotation {
+		return fmt.Errorf("whmcs_auth: key_rotation: at least %v, got %v", minKeyRotation, d)
 	}
 	return nil
 }
