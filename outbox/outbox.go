@@ -78,6 +78,28 @@ func New(st store.Store, log *zap.Logger) *Outbox {
 // Register sets the handler of a job kind. Call it before Run.
 func (o *Outbox) Register(kind string, h Handler) { o.handlers[kind] = h }
 
+// Park marks a pending job failed inside the caller's transaction, as a
+// run ending in a Permanent error would, for a caller that already knows
+// the run would fail (WHMCS refused the credentials it would use). A job
+// that is gone or no longer pending is left alone. An operator re-queues a
+// parked job with Retry.
+func Park(tx store.Tx, id int64, cause error) error {
+	j, err := tx.Job(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if j.State != store.JobPending {
+		return nil
+	}
+	j.State = store.JobFailed
+	j.Attempts++
+	j.LastError = cause.Error()
+	return tx.PutJob(&j)
+}
+
 // Enqueue adds a job inside the caller's transaction; it becomes durable
 // with the rest of that transaction. Call Notify after the commit.
 func Enqueue(tx store.Tx, kind, key string, payload any, now time.Time) (store.Job, error) {

@@ -177,3 +177,36 @@ func TestRetryKeepsStepsAndHistory(t *testing.T) {
 		t.Fatalf("retry log entries %+v, want 3 at info", retries)
 	}
 }
+
+// Park fails a pending job once, as a Permanent error would, and leaves
+// any other job alone.
+func TestParkFailsOnlyAPendingJob(t *testing.T) {
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "state.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	ctx := context.Background()
+	var job store.Job
+	if err := st.Update(ctx, func(tx store.Tx) (err error) {
+		job, err = Enqueue(tx, "k", "", nil, time.Now())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := st.Update(ctx, func(tx store.Tx) error { return Park(tx, job.ID, errors.New("refused")) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Update(ctx, func(tx store.Tx) error { return Park(tx, job.ID+100, errors.New("x")) }); err != nil {
+		t.Fatalf("parking an unknown job: %v", err)
+	}
+	_ = st.View(ctx, func(tx store.Tx) error {
+		j, err := tx.Job(job.ID)
+		if err != nil || j.State != store.JobFailed || j.Attempts != 1 || j.LastError != "refused" {
+			t.Fatalf("after parking twice: %+v %v, want failed once with the cause", j, err)
+		}
+		return nil
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rcchat/caddy-whmcs-auth/companies"
+	"github.com/rcchat/caddy-whmcs-auth/outbox"
 	"github.com/rcchat/caddy-whmcs-auth/store"
 	"github.com/rcchat/caddy-whmcs-auth/whmcsauth"
 )
@@ -280,25 +281,12 @@ func (rc *Receiver) companyOf(ctx context.Context, clientID int64) (store.Compan
 	return c, err == nil, err
 }
 
-// park marks a still pending confirmation job as failed, as the outbox
-// does with a permanent error: WHMCS refused our credentials, and its run
-// would only add a failed authentication. An operator retries it.
+// park marks the still pending confirmation job as failed (outbox.Park):
+// WHMCS refused our credentials, and its run would only add a failed
+// authentication.
 func (rc *Receiver) park(ctx context.Context, jobID int64, cause error) error {
 	return rc.store.Update(ctx, func(tx store.Tx) error {
-		j, err := tx.Job(jobID)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if j.State != store.JobPending {
-			return nil
-		}
-		j.State = store.JobFailed
-		j.Attempts++
-		j.LastError = "before the answer: " + cause.Error()
-		return tx.PutJob(&j)
+		return outbox.Park(tx, jobID, fmt.Errorf("before the answer: %w", cause))
 	})
 }
 
