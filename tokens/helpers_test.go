@@ -277,15 +277,7 @@ func (e *env) postForm(path, id, secret string, form url.Values) (*http.Response
 	if id != "" {
 		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body map[string]any
-	raw, _ := io.ReadAll(resp.Body)
-	_ = json.Unmarshal(raw, &body)
-	return resp, body
+	return e.doJSON(req)
 }
 
 // userinfo calls the endpoint with a bearer token.
@@ -293,6 +285,12 @@ func (e *env) userinfo(accessToken string) (*http.Response, map[string]any) {
 	e.t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/sso/userinfo", nil)
 	req.Header.Set("Authorization", "Bearer "+accessToken)
+	return e.doJSON(req)
+}
+
+// doJSON sends req and decodes its JSON answer (nil when it is not JSON).
+func (e *env) doJSON(req *http.Request) (*http.Response, map[string]any) {
+	e.t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
